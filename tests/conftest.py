@@ -1,0 +1,175 @@
+"""Fixtures: a migrated database per backend (SQLite always, PostgreSQL when configured),
+an app on it with a frozen clock, a test client, and tenants to act as."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from waitline.app import create_app
+from waitline.auth.service import create_api_key
+from waitline.config import Settings
+from waitline.db.migrate import upgrade
+from waitline.db.models import Base
+from waitline.db.session import Database
+from waitline.kit.clock import FrozenClock
+from waitline.workspaces.service import create_workspace
+
+PG_URL = os.environ.get("WAITLINE_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("WAITLINE_TEST_REDIS_URL")
+SECRET = "test-secret-key-not-for-production"
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def pytest_configure(config) -> None:
+    if os.environ.get("CI") and not PG_URL:
+        raise pytest.UsageError(
+            "CI must set WAITLINE_TEST_DATABASE_URL: the suite runs on PostgreSQL too"
+        )
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "waitline.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need WAITLINE_TEST_DATABASE_URL (CI sets it)")
+    name = f"waitline_test_{_worker()}"
+    admin = create_engine(
+        make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    upgrade(db.engine)
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    db = Database(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "waitline.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    _truncate(url)
+    yield url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key=SECRET,
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(settings, clock):
+    app = create_app(settings, clock=clock)
+    yield app
+    app.state.db.dispose()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@dataclass
+class Tenant:
+    """A workspace with a write key and a read key, and headers for each."""
+
+    id: str
+    slug: str
+    key: str
+    key_id: str
+    read_key: str
+    read_key_id: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def read_auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.read_key}"}
+
+    def path(self, rest: str = "") -> str:
+        return f"/v1/workspaces/{self.id}{rest}"
+
+
+@pytest.fixture
+def make_tenant(app, clock):
+    def make(slug: str = "acme") -> Tenant:
+        with app.state.db.transaction() as session:
+            workspace = create_workspace(session, slug=slug, name=slug.title(), now=clock.now())
+            key, plaintext = create_api_key(
+                session, workspace_id=workspace.id, name="tests", scope="write", now=clock.now()
+            )
+            read, read_plain = create_api_key(
+                session, workspace_id=workspace.id, name="reader", scope="read", now=clock.now()
+            )
+        return Tenant(workspace.id, slug, plaintext, key.id, read_plain, read.id)
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant) -> Tenant:
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def make_waitlist(client, tenant):
+    def make(slug: str = "launch", owner: Tenant | None = None, **fields) -> dict:
+        owner = owner or tenant
+        body = {"slug": slug, "display_name": slug.title(), **fields}
+        response = client.post(owner.path("/waitlists"), json=body, headers=owner.auth)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make

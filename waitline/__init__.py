@@ -1,0 +1,1 @@
+"""Waitline: a self-hosted waitlist and referral platform."""

@@ -1,0 +1,76 @@
+"""Build the FastAPI app: state, middleware, routers and error handlers."""
+
+import logging
+
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+
+from waitline.auth import routes as auth_routes
+from waitline.auth.service import identify
+from waitline.config import Settings, load_settings
+from waitline.db.session import Database
+from waitline.kit.clock import Clock
+from waitline.kit.crypto import SecretBox
+from waitline.kit.errors import WaitlineError, install_error_handlers
+from waitline.kit.idempotency import IdempotencyMiddleware
+from waitline.kit.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from waitline.kit.ratelimit import RateLimiter, RateLimitHeadersMiddleware
+from waitline.ops import routes as ops_routes
+from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
+from waitline.waitlists import routes as waitlist_routes
+from waitline.workspaces import routes as workspace_routes
+
+DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
+
+Admin endpoints take `Authorization: Bearer <API key or access token>`. Errors are
+RFC 9457 problem documents with a stable `code`."""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(title="Waitline", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.clock = clock or Clock()
+    app.state.db = Database(settings.resolved_database_url)
+    app.state.secret_box = SecretBox(settings.resolved_secret_key)
+    app.state.limiter = RateLimiter(settings.redis_url)
+    app.state.metrics = RequestMetrics()
+
+    install_error_handlers(app)
+    for module in (ops_routes, auth_routes, workspace_routes, waitlist_routes):
+        app.include_router(module.router)
+
+    # Listed innermost first: the request id wraps everything, so every answer carries it.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        db=app.state.db,
+        clock=app.state.clock,
+        credential_of=_credential_reader(app),
+    )
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _credential_reader(app: FastAPI):
+    def credential_of(authorization: str | None) -> str | None:
+        try:
+            with app.state.db.transaction(write=False) as session:
+                return identify(
+                    session,
+                    authorization,
+                    secret_key=app.state.settings.resolved_secret_key,
+                    now=app.state.clock.now(),
+                ).key_id
+        except (WaitlineError, SQLAlchemyError):
+            return None
+
+    return credential_of
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces its dialect on every readiness check; that is noise, not news.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)

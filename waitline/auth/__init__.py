@@ -1,0 +1,1 @@
+"""Who is calling: API keys, access tokens, users and roles."""

@@ -1,0 +1,1 @@
+"""The database: engine, per-request sessions, tables and migrations."""

@@ -1,0 +1,203 @@
+"""Every table, in one place, so one set of migrations serves SQLite and PostgreSQL."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from waitline.db.types import JSONType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Id = String(36)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    previous_slug: Mapped[str | None] = mapped_column(String(64), index=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("workspace_id", "email_normalized"),)
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalized: Mapped[str] = mapped_column(String(320), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(8))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class EmailTemplate(Base):
+    __tablename__ = "email_templates"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Waitlist(Base):
+    __tablename__ = "waitlists"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "slug"),
+        Index("ix_waitlists_workspace_created", "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str | None] = mapped_column(Id)
+    # The last signup order handed out: seq values are never reused.
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("waitlist_id", "email_normalized"),
+        UniqueConstraint("waitlist_id", "seq", name="uq_entries_waitlist_seq"),
+        UniqueConstraint("waitlist_id", "referral_code", name="uq_entries_waitlist_referral_code"),
+        Index("ix_entries_waitlist_created", "waitlist_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    waitlist_id: Mapped[str] = mapped_column(ForeignKey("waitlists.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(Id, index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalized: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    interest: Mapped[str | None] = mapped_column(Text)
+    referrer: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(16))
+    utm: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    referral_code: Mapped[str] = mapped_column(String(32))
+    referral_count: Mapped[int] = mapped_column(Integer, default=0)
+    referred_by_entry_id: Mapped[str | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), index=True
+    )
+    # True once the referrer has been credited for this entry.
+    referral_credited: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_at: Mapped[datetime | None]
+    invited_at: Mapped[datetime | None]
+    invited_to_app_slug: Mapped[str | None] = mapped_column(String(64))
+    invite_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_redeemed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    coupon: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    variant_id: Mapped[str | None] = mapped_column(Id)
+    country: Mapped[str | None] = mapped_column(String(2))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Variant(Base):
+    __tablename__ = "variants"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    waitlist_id: Mapped[str] = mapped_column(
+        ForeignKey("waitlists.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    copy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Event(Base):
+    """The outbox: written in the transaction of the change it describes."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_events_workspace_type_created", "workspace_id", "type", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    waitlist_id: Mapped[str | None] = mapped_column(Id)
+    entry_id: Mapped[str | None] = mapped_column(Id, index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("credential_id", "key"),)
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    credential_id: Mapped[str] = mapped_column(Id)
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # Null while the first request is still running.
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(index=True)

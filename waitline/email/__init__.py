@@ -1,0 +1,1 @@
+"""Email: templates, rendering and transport."""

@@ -1,0 +1,169 @@
+"""One error family, answered as RFC 9457 problem documents."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("waitline.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class WaitlineError(Exception):
+    """An answer the client is meant to get: a status, a stable code and a detail."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status or self.status
+        self.code = code or self.code
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class NotFound(WaitlineError):
+    status, code = 404, "not_found"
+
+
+class Unauthorized(WaitlineError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(WaitlineError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(WaitlineError):
+    status, code = 409, "conflict"
+
+
+class ValidationFailed(WaitlineError):
+    status, code = 422, "validation_error"
+
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None, **kw: Any):
+        super().__init__(detail or _summarise(errors), errors=errors, **kw)
+
+
+def field_error(field: str, message: str, code: str = "validation_error") -> ValidationFailed:
+    return ValidationFailed({field: [message]}, code=code)
+
+
+def _summarise(errors: dict[str, list[str]]) -> str:
+    field, messages = next(iter(errors.items()))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{field}: {messages[0]}{more}"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem document, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: dict[str, list[str]] | None = None
+    request_id: str | None = None
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    code: str,
+    detail: str,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:waitline:error:{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    request_id = getattr(request.state, "request_id", None) if request else None
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problem documents a route may answer."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or (str(loc[0]) if loc else "body")
+
+
+def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Turn pydantic's error list into `{field: [messages]}`."""
+    errors: dict[str, list[str]] = {}
+    for error in raw:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            field, message = (
+                "body",
+                f"Malformed JSON: {error.get('ctx', {}).get('error', 'invalid')}",
+            )
+        else:
+            field = _location(loc) if loc else "body"
+            message = error.get("msg", "Invalid value").removeprefix("Value error, ")
+        errors.setdefault(field, []).append(message)
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(WaitlineError)
+    async def _waitline_error(request: Request, exc: WaitlineError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.code, exc.detail, exc.errors, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        return problem_response(request, 422, "validation_error", _summarise(errors), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem_response(request, exc.status_code, code, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception(
+            "unhandled error on %s %s [request %s]", request.method, request.url.path, request_id
+        )
+        return problem_response(
+            request, 500, "internal_error", f"An unexpected error occurred (request {request_id})."
+        )

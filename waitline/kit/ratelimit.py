@@ -1,0 +1,96 @@
+"""Rate limits with the `limits` package: in memory, or in Redis to share across processes."""
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from waitline.kit.errors import WaitlineError
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    policy: str
+    limit: int
+    window: int
+    remaining: int
+    reset_in: int
+    reset_at: int
+    allowed: bool
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w={self.window}',
+            "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_in}',
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, self.reset_in))
+        return headers
+
+
+class RateLimiter:
+    def __init__(self, storage_url: str | None = None) -> None:
+        self._storage = storage_from_string(storage_url or "memory://")
+        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {}
+
+    def hit(self, policy: str, limit: str, key: str) -> RateLimitResult:
+        item = self._items.get(limit) or self._items.setdefault(limit, parse(limit))
+        allowed = self._strategy.hit(item, policy, key)
+        stats = self._strategy.get_window_stats(item, policy, key)
+        now = time.time()
+        return RateLimitResult(
+            policy=policy,
+            limit=item.amount,
+            window=item.get_expiry(),
+            remaining=max(0, stats.remaining),
+            reset_in=max(0, math.ceil(stats.reset_time - now)),
+            reset_at=math.ceil(stats.reset_time),
+            allowed=allowed,
+        )
+
+    def enforce(self, state, policy: str, limit: str, key: str) -> None:
+        """Count one request; remember the headers for the response; refuse when over."""
+        result = self.hit(policy, limit, key)
+        state.rate_limit = result
+        if not result.allowed:
+            raise WaitlineError(
+                f"Too many requests: the limit is {limit}. Try again in {result.reset_in} s.",
+                status=429,
+                code="rate_limited",
+                headers=result.headers(),
+            )
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the headers of the limit a request was counted against to its response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                result = scope.get("state", {}).get("rate_limit")
+                if result is not None:
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    extra = [
+                        (name.lower().encode(), value.encode())
+                        for name, value in result.headers().items()
+                        if name.lower().encode() not in present
+                    ]
+                    message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,1 @@
+"""Probes and metrics for whoever runs Waitline."""

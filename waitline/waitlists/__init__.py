@@ -1,0 +1,1 @@
+"""Waitlists, their settings and their copy variants."""

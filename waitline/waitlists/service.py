@@ -1,0 +1,220 @@
+"""Rules for waitlists: creation, settings, status and deletion, each with its event."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from waitline.db.models import Waitlist, Workspace
+from waitline.kit.crypto import SecretBox
+from waitline.kit.errors import Conflict, NotFound, ValidationFailed, validation_errors
+from waitline.kit.ids import is_uuid, new_id
+from waitline.kit.pagination import keyset_page
+from waitline.outbox.service import record_event
+from waitline.waitlists import repository
+from waitline.waitlists.schemas import (
+    WaitlistCreate,
+    WaitlistOut,
+    WaitlistSettings,
+    WaitlistUpdate,
+)
+
+SEALED_SECRET = "secret_key_sealed"
+
+
+def settings_view(stored: dict[str, Any]) -> WaitlistSettings:
+    """The settings in force: stored values over defaults, with the captcha secret hidden."""
+    visible = dict(stored)
+    captcha = visible.get("captcha")
+    if captcha:
+        captcha = {k: v for k, v in captcha.items() if k != SEALED_SECRET}
+        visible["captcha"] = {**captcha, "secret_key_set": SEALED_SECRET in stored["captcha"]}
+    return WaitlistSettings.model_validate(visible)
+
+
+def captcha_secret(waitlist: Waitlist, box: SecretBox) -> str | None:
+    sealed = (waitlist.settings.get("captcha") or {}).get(SEALED_SECRET)
+    return box.open(sealed) if sealed else None
+
+
+def merge_settings(stored: dict[str, Any], patch: dict[str, Any], box: SecretBox) -> dict[str, Any]:
+    """Shallow-merge a patch into stored settings; validate the result as a whole."""
+    unknown = sorted(set(patch) - set(WaitlistSettings.model_fields))
+    if unknown:
+        raise ValidationFailed({f"settings.{key}": ["Unknown setting."] for key in unknown})
+    merged = {k: v for k, v in {**stored, **patch}.items() if v is not None}
+    previous_sealed = (stored.get("captcha") or {}).get(SEALED_SECRET)
+    if isinstance(merged.get("captcha"), dict):
+        merged["captcha"] = {k: v for k, v in merged["captcha"].items() if k != SEALED_SECRET}
+    try:
+        validated = WaitlistSettings.model_validate(merged)
+    except ValidationError as exc:
+        errors = validation_errors(exc.errors())
+        raise ValidationFailed({_prefixed(field): msgs for field, msgs in errors.items()}) from None
+    result = validated.model_dump(mode="json", include=set(merged))
+    if validated.captcha is not None:
+        result["captcha"] = _seal_captcha(validated, previous_sealed, box)
+    return result
+
+
+def _seal_captcha(validated: WaitlistSettings, previous_sealed: str | None, box: SecretBox) -> dict:
+    captcha = validated.captcha.model_dump(mode="json", exclude={"secret_key", "secret_key_set"})
+    if validated.captcha.secret_key:
+        captcha[SEALED_SECRET] = box.seal(validated.captcha.secret_key)
+    elif previous_sealed:
+        captcha[SEALED_SECRET] = previous_sealed
+    else:
+        raise ValidationFailed({"settings.captcha.secret_key": ["Required to set up a captcha."]})
+    return captcha
+
+
+def _prefixed(field: str) -> str:
+    return "settings" if field == "body" else f"settings.{field}"
+
+
+def waitlist_out(waitlist: Waitlist, workspace: Workspace) -> WaitlistOut:
+    return WaitlistOut(
+        id=waitlist.id,
+        workspace_id=waitlist.workspace_id,
+        workspace_slug=workspace.slug,
+        slug=waitlist.slug,
+        display_name=waitlist.display_name,
+        description=waitlist.description,
+        status=waitlist.status,
+        settings=settings_view(waitlist.settings),
+        created_by=waitlist.created_by,
+        previous_workspace_slug=workspace.previous_slug,
+        created_at=waitlist.created_at,
+        updated_at=waitlist.updated_at,
+    )
+
+
+def waitlist_for(session: Session, workspace: Workspace, waitlist_id: str) -> Waitlist:
+    waitlist = (
+        repository.by_id(session, workspace.id, waitlist_id) if is_uuid(waitlist_id) else None
+    )
+    if waitlist is None:
+        raise NotFound("No waitlist with this id in this workspace.", code="waitlist_not_found")
+    return waitlist
+
+
+def list_waitlists(
+    session: Session, workspace: Workspace, *, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Waitlist], str | None]:
+    return keyset_page(
+        session,
+        repository.listing(workspace.id, status),
+        created=Waitlist.created_at,
+        id_=Waitlist.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def create_waitlist(
+    session: Session,
+    workspace: Workspace,
+    body: WaitlistCreate,
+    *,
+    created_by: str,
+    box: SecretBox,
+    now: datetime,
+) -> Waitlist:
+    _ensure_slug_free(session, workspace.id, body.slug)
+    waitlist = Waitlist(
+        id=new_id(),
+        workspace_id=workspace.id,
+        slug=body.slug,
+        display_name=body.display_name,
+        description=body.description,
+        status=body.status,
+        settings=merge_settings({}, body.settings or {}, box),
+        created_by=created_by,
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(waitlist)
+    session.flush()
+    _record(session, "waitlist.created", waitlist, workspace, now)
+    return waitlist
+
+
+def update_waitlist(
+    session: Session,
+    workspace: Workspace,
+    waitlist: Waitlist,
+    body: WaitlistUpdate,
+    *,
+    box: SecretBox,
+    now: datetime,
+) -> Waitlist:
+    changed = []
+    if body.slug is not None and body.slug != waitlist.slug:
+        _ensure_slug_free(session, workspace.id, body.slug)
+        waitlist.slug = body.slug
+        changed.append("slug")
+    for field in ("display_name", "description"):
+        if field in body.model_fields_set and getattr(body, field) != getattr(waitlist, field):
+            if field == "display_name" and body.display_name is None:
+                raise ValidationFailed({"display_name": ["Cannot be null."]})
+            setattr(waitlist, field, getattr(body, field))
+            changed.append(field)
+    if body.settings:
+        new_settings = merge_settings(waitlist.settings, body.settings, box)
+        if new_settings != waitlist.settings:
+            waitlist.settings = new_settings
+            changed.append("settings")
+    if changed:
+        waitlist.updated_at = now
+        session.flush()
+        _record(session, "waitlist.updated", waitlist, workspace, now, changed=changed)
+    if body.status is not None:
+        change_status(session, workspace, waitlist, body.status, now=now)
+    return waitlist
+
+
+def change_status(
+    session: Session, workspace: Workspace, waitlist: Waitlist, status: str, *, now: datetime
+) -> Waitlist:
+    previous = waitlist.status
+    if status == previous:
+        return waitlist
+    if previous == "closed":
+        raise Conflict("A closed waitlist is closed for good; create a new one instead.")
+    waitlist.status = status
+    waitlist.updated_at = now
+    session.flush()
+    _record(session, "waitlist.status_changed", waitlist, workspace, now, previous_status=previous)
+    return waitlist
+
+
+def delete_waitlist(
+    session: Session, workspace: Workspace, waitlist: Waitlist, *, now: datetime
+) -> None:
+    _record(session, "waitlist.deleted", waitlist, workspace, now)
+    session.delete(waitlist)
+    session.flush()
+
+
+def _record(
+    session: Session,
+    type_: str,
+    waitlist: Waitlist,
+    workspace: Workspace,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    data = waitlist_out(waitlist, workspace).model_dump(mode="json") | extra
+    record_event(
+        session, workspace_id=workspace.id, waitlist_id=waitlist.id, type=type_, data=data, now=now
+    )
+
+
+def _ensure_slug_free(session: Session, workspace_id: str, slug: str) -> None:
+    if repository.by_slug(session, workspace_id, slug) is not None:
+        raise Conflict(
+            f"This workspace already has a waitlist with the slug {slug!r}.",
+            errors={"slug": ["Already taken."]},
+        )

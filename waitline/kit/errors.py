@@ -164,6 +164,12 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception(
             "unhandled error on %s %s [request %s]", request.method, request.url.path, request_id
         )
+        # This answer is sent by Starlette's outermost ServerErrorMiddleware, past every
+        # middleware of ours, so RequestIdMiddleware cannot add the header: do it here.
         return problem_response(
-            request, 500, "internal_error", f"An unexpected error occurred (request {request_id})."
+            request,
+            500,
+            "internal_error",
+            f"An unexpected error occurred (request {request_id}).",
+            headers={"X-Request-ID": request_id},
         )

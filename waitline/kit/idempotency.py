@@ -7,6 +7,7 @@ from datetime import timedelta
 import anyio
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waitline.db.models import IdempotencyRecord
@@ -59,6 +60,7 @@ class IdempotencyMiddleware:
                 422,
                 "validation_error",
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+                errors={"Idempotency-Key": [f"must be 1 to {MAX_KEY_LENGTH} characters"]},
             )
             return
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
@@ -207,6 +209,14 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
 
 
 async def _answer(
-    scope: Scope, receive: Receive, send: Send, status: int, code: str, detail: str
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
+    errors: dict[str, list[str]] | None = None,
 ) -> None:
-    await problem_response(None, status, code, detail)(scope, receive, send)
+    # Request(scope) only lends the problem document the request id.
+    response = problem_response(Request(scope), status, code, detail, errors)
+    await response(scope, receive, send)

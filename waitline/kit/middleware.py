@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waitline.kit.errors import problem_response
@@ -66,7 +67,7 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            None,
+            Request(scope),  # only for the request id
             413,
             "payload_too_large",
             f"The request body is larger than {self.max_bytes // 1024} KiB.",

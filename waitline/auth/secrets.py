@@ -52,7 +52,9 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches; False, never an exception, for any stored value."""
     try:
         return _password_hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    # argon2 encodes the hash as ASCII before parsing it, so a non-ASCII one fails there.
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False

@@ -1,6 +1,6 @@
 """Statements for API keys and users."""
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from waitline.db.models import ApiKey, User
@@ -14,9 +14,8 @@ def key_by_id(session: Session, key_id: str) -> ApiKey | None:
     return session.get(ApiKey, key_id)
 
 
-def keys_of_workspace(session: Session, workspace_id: str) -> list[ApiKey]:
-    stmt = select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at)
-    return list(session.scalars(stmt))
+def listing(workspace_id: str) -> Select:
+    return select(ApiKey).where(ApiKey.workspace_id == workspace_id)
 
 
 def delete_key(session: Session, workspace_id: str, key_id: str) -> bool:

@@ -21,6 +21,7 @@ from waitline.auth.schemas import (
 )
 from waitline.kit.dependencies import AppSettings, DbSession, Now
 from waitline.kit.errors import NotFound, ValidationFailed, problem_responses, validation_errors
+from waitline.kit.pagination import Cursor, Limit, Page, page_of
 from waitline.workspaces.repository import by_id as workspace_by_id
 from waitline.workspaces.service import workspace_for
 
@@ -115,13 +116,22 @@ def who_am_i(credential: ApiCredential, session: DbSession) -> MeOut:
 
 @router.get(
     "/v1/workspaces/{workspace_id}/api-keys",
-    response_model=dict[str, list[ApiKeyOut]],
-    responses=problem_responses(401, 404, 429),
+    response_model=Page[ApiKeyOut],
+    responses=problem_responses(401, 404, 422, 429),
 )
-def list_api_keys(workspace_id: str, credential: ApiCredential, session: DbSession):
+def list_api_keys(
+    workspace_id: str,
+    credential: ApiCredential,
+    session: DbSession,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+):
+    """The workspace's keys, oldest first; the keys themselves are never shown again."""
     workspace = workspace_for(session, credential, workspace_id)
-    keys = repository.keys_of_workspace(session, workspace.id)
-    return {"data": [ApiKeyOut.model_validate(key, from_attributes=True) for key in keys]}
+    keys, next_cursor = service.list_api_keys(session, workspace.id, limit=limit, cursor=cursor)
+    return page_of(
+        [ApiKeyOut.model_validate(key, from_attributes=True) for key in keys], next_cursor
+    )
 
 
 @router.post(

@@ -18,6 +18,7 @@ from waitline.auth.secrets import (
 from waitline.db.models import ApiKey, User
 from waitline.kit.errors import Forbidden, Unauthorized
 from waitline.kit.ids import new_id
+from waitline.kit.pagination import keyset_page
 
 SCOPES = ("write", "read")
 ROLES = ("owner", "admin", "viewer")
@@ -53,6 +54,21 @@ def create_api_key(
     session.add(key)
     session.flush()
     return key, plaintext
+
+
+def list_api_keys(
+    session: Session, workspace_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ApiKey], str | None]:
+    """One page of a workspace's keys, oldest first, and the cursor to the next page."""
+    return keyset_page(
+        session,
+        repository.listing(workspace_id),
+        created=ApiKey.created_at,
+        id_=ApiKey.id,
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
 
 
 def identify(

@@ -1,0 +1,208 @@
+"""Admin rate limits per credential, with the IETF draft and X-RateLimit-* headers,
+counted in memory or, with a Redis URL, in Redis shared by every app process."""
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from waitline.app import create_app
+
+REDIS_URL = os.environ.get("WAITLINE_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def make_app(settings, clock):
+    """Apps on the test database with other limits; each gets its own counters unless
+    they share a Redis URL."""
+    apps = []
+
+    def make(**overrides):
+        app = create_app(settings.model_copy(update=overrides), clock=clock)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.state.db.dispose()
+
+
+def within_one_window(attempt: Callable[[str], None], window: int = 60) -> None:
+    """Run `attempt(suffix)`; if it straddled a window boundary, where the sliding window
+    rightly forgives part of the old count, run it once more with fresh credentials
+    (it cannot straddle two boundaries in a row)."""
+    for _ in range(2):
+        started = time.time()
+        attempt(uuid.uuid4().hex[:8])
+        if int(started // window) == int(time.time() // window):
+            return
+    raise AssertionError("crossed a window boundary twice in a row")
+
+
+def _me(client, auth):
+    return client.get("/v1/me", headers=auth)
+
+
+def test_the_fourth_admin_request_in_a_minute_is_refused(make_app, make_tenant):
+    app = make_app(rate_limit_admin="3/minute")
+
+    def attempt(suffix):
+        tenant = make_tenant(f"limited-{suffix}")
+        with TestClient(app) as client:
+            allowed = [_me(client, tenant.auth) for _ in range(3)]
+            refused = _me(client, tenant.auth)
+
+        for n, response in enumerate(allowed):
+            assert response.status_code == 200, response.text
+            assert response.json()["api_key_id"] == tenant.key_id
+            assert response.headers["ratelimit-policy"] == '"admin";q=3;w=60'
+            assert re.fullmatch(rf'"admin";r={2 - n};t=\d+', response.headers["ratelimit"])
+            assert response.headers["x-ratelimit-limit"] == "3"
+            assert response.headers["x-ratelimit-remaining"] == str(2 - n)
+            assert "retry-after" not in response.headers
+
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        body = refused.json()
+        assert body["code"] == "rate_limited"
+        assert body["status"] == 429
+        assert "3/minute" in body["detail"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert refused.headers["ratelimit-policy"] == '"admin";q=3;w=60'
+        reset_in = int(re.fullmatch(r'"admin";r=0;t=(\d+)', refused.headers["ratelimit"])[1])
+        assert 0 <= reset_in <= 60
+        assert refused.headers["x-ratelimit-limit"] == "3"
+        assert refused.headers["x-ratelimit-remaining"] == "0"
+        reset_at = int(refused.headers["x-ratelimit-reset"])
+        assert time.time() - 1 <= reset_at <= time.time() + 61
+
+    within_one_window(attempt)
+
+
+def test_limits_are_counted_per_credential(make_app, make_tenant):
+    app = make_app(rate_limit_admin="3/minute")
+
+    def attempt(suffix):
+        tenant = make_tenant(f"percred-{suffix}")
+        other = make_tenant(f"other-{suffix}")
+        with TestClient(app) as client:
+            for _ in range(3):
+                assert _me(client, tenant.auth).status_code == 200
+            assert _me(client, tenant.auth).status_code == 429
+            # Another key of the same workspace, and a key of another workspace, still pass.
+            same_workspace = _me(client, tenant.read_auth)
+            elsewhere = _me(client, other.auth)
+
+        assert same_workspace.status_code == 200
+        assert same_workspace.json()["api_key_id"] == tenant.read_key_id
+        assert same_workspace.headers["x-ratelimit-remaining"] == "2"
+        assert elsewhere.status_code == 200
+        assert elsewhere.headers["x-ratelimit-remaining"] == "2"
+
+    within_one_window(attempt)
+
+
+def test_an_access_token_counts_against_its_api_key(make_app, make_tenant):
+    app = make_app(rate_limit_admin="3/minute")
+
+    def attempt(suffix):
+        tenant = make_tenant(f"token-{suffix}")
+        with TestClient(app) as client:
+            token = client.post(
+                "/v1/auth/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": tenant.key_id,
+                    "client_secret": tenant.key,
+                },
+            ).json()["access_token"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            for _ in range(3):
+                assert _me(client, bearer).status_code == 200
+            refused = _me(client, tenant.auth)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "rate_limited"
+
+    within_one_window(attempt)
+
+
+def test_every_admin_route_is_limited(make_app, make_tenant):
+    app = make_app(rate_limit_admin="2/minute")
+
+    def attempt(suffix):
+        tenant = make_tenant(f"routes-{suffix}")
+        with TestClient(app) as client:
+            assert client.get(tenant.path(), headers=tenant.auth).status_code == 200
+            assert client.get(tenant.path("/waitlists"), headers=tenant.auth).status_code == 200
+            refused = client.post(
+                tenant.path("/waitlists"),
+                json={"slug": "launch", "display_name": "Launch"},
+                headers=tenant.auth,
+            )
+            listed = client.get(tenant.path("/waitlists"), headers=tenant.read_auth)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "rate_limited"
+        assert listed.json()["data"] == []  # the refused request created nothing
+
+    within_one_window(attempt)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        pytest.skip("Redis tests need WAITLINE_TEST_REDIS_URL (CI sets it)")
+    return REDIS_URL
+
+
+def test_redis_counters_refuse_the_fourth_request(make_app, make_tenant, redis_url):
+    app = make_app(rate_limit_admin="3/minute", redis_url=redis_url)
+
+    def attempt(suffix):
+        tenant = make_tenant(f"redis-{suffix}")
+        with TestClient(app) as client:
+            answers = [_me(client, tenant.auth) for _ in range(4)]
+            other = _me(client, tenant.read_auth)
+        assert [r.status_code for r in answers] == [200, 200, 200, 429]
+        assert [r.headers["x-ratelimit-remaining"] for r in answers] == ["2", "1", "0", "0"]
+        assert answers[3].json()["code"] == "rate_limited"
+        assert int(answers[3].headers["retry-after"]) >= 1
+        assert answers[3].headers["ratelimit-policy"] == '"admin";q=3;w=60'
+        assert other.status_code == 200
+
+    within_one_window(attempt)
+
+
+def test_two_app_processes_sharing_redis_share_the_limit(make_app, make_tenant, redis_url):
+    first = make_app(rate_limit_admin="3/minute", redis_url=redis_url)
+    second = make_app(rate_limit_admin="3/minute", redis_url=redis_url)
+
+    def attempt(suffix):
+        tenant = make_tenant(f"shared-{suffix}")
+        with TestClient(first) as one, TestClient(second) as two:
+            assert _me(one, tenant.auth).status_code == 200
+            assert _me(two, tenant.auth).headers["x-ratelimit-remaining"] == "1"
+            assert _me(one, tenant.auth).status_code == 200
+            refused = _me(two, tenant.auth)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "rate_limited"
+
+    within_one_window(attempt)
+
+
+def test_apps_with_memory_counters_do_not_share_them(make_app, make_tenant):
+    first = make_app(rate_limit_admin="3/minute")
+    second = make_app(rate_limit_admin="3/minute")
+
+    def attempt(suffix):
+        tenant = make_tenant(f"apart-{suffix}")
+        with TestClient(first) as one, TestClient(second) as two:
+            for _ in range(3):
+                assert _me(one, tenant.auth).status_code == 200
+            assert _me(one, tenant.auth).status_code == 429
+            assert _me(two, tenant.auth).status_code == 200
+
+    within_one_window(attempt)

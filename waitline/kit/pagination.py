@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -58,11 +58,7 @@ def keyset_page(
 ) -> tuple[list[Any], str | None]:
     """One page of `stmt` ordered by (created, id), and the cursor to the next page."""
     if cursor:
-        created_value, id_value = decode_cursor(cursor, 2)
-        try:
-            created_value = datetime.fromisoformat(created_value)
-        except (TypeError, ValueError):
-            raise field_error("cursor", "Not a cursor this endpoint gave out.") from None
+        created_value, id_value = _keyset_position(cursor)
         if newest_first:
             after = or_(created < created_value, and_(created == created_value, id_ < id_value))
         else:
@@ -74,6 +70,21 @@ def keyset_page(
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode_cursor([getattr(last, created.key), getattr(last, id_.key)])
+
+
+def _keyset_position(cursor: str) -> tuple[datetime, str]:
+    """The (aware timestamp, id) a keyset cursor points after; anything else is a 422,
+    never a value the database would choke on."""
+    created_value, id_value = decode_cursor(cursor, 2)
+    try:
+        created = datetime.fromisoformat(created_value)
+        created = created.astimezone(UTC) if created.tzinfo else None
+    except (TypeError, ValueError, OverflowError):
+        created = None
+    id_ok = isinstance(id_value, str) and len(id_value) <= 64 and id_value.isprintable()
+    if created is None or not id_ok:
+        raise field_error("cursor", "Not a cursor this endpoint gave out.")
+    return created, id_value
 
 
 def page_of(items: list[Any], next_cursor: str | None) -> dict[str, Any]:

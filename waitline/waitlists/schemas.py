@@ -5,7 +5,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from waitline.kit.fields import HexColor, HttpUrlText, Name, Slug
 
@@ -138,15 +145,22 @@ class WaitlistSettings(Strict):
     page: PageContent = Field(default_factory=PageContent)
     emails: EmailSwitches = Field(default_factory=EmailSwitches)
 
-    @model_validator(mode="after")
-    def _keys_unique(self) -> "WaitlistSettings":
-        keys = [field.key for field in self.custom_fields]
+    # Field validators, not a model validator, so that the error names the list it is about.
+    @field_validator("custom_fields")
+    @classmethod
+    def _field_keys_unique(cls, fields: list[CustomField]) -> list[CustomField]:
+        keys = [field.key for field in fields]
         if len(keys) != len(set(keys)):
-            raise ValueError("custom_fields: each field needs its own key")
-        codes = [promo.code.lower() for promo in self.promos]
+            raise ValueError("each field needs its own key")
+        return fields
+
+    @field_validator("promos")
+    @classmethod
+    def _promo_codes_unique(cls, promos: list[Promo]) -> list[Promo]:
+        codes = [promo.code.lower() for promo in promos]
         if len(codes) != len(set(codes)):
-            raise ValueError("promos: each promo needs its own code")
-        return self
+            raise ValueError("each promo needs its own code (ignoring case)")
+        return promos
 
 
 SETTINGS_DOC = (

@@ -38,6 +38,19 @@ def captcha_secret(waitlist: Waitlist, box: SecretBox) -> str | None:
     return box.open(sealed) if sealed else None
 
 
+def _in_force(stored: dict[str, Any], box: SecretBox) -> tuple[WaitlistSettings, str | None]:
+    """What a settings dict means, to tell a real change from a restatement.
+
+    A default given explicitly means the same as one left out, and a secret sealed again
+    (each sealing differs) means the same as the old one if it opens to the same text."""
+    sealed = (stored.get("captcha") or {}).get(SEALED_SECRET)
+    try:
+        secret = box.open(sealed) if sealed else None
+    except ValueError:  # sealed under another server key: only the same token is the same
+        secret = sealed
+    return settings_view(stored), secret
+
+
 def merge_settings(stored: dict[str, Any], patch: dict[str, Any], box: SecretBox) -> dict[str, Any]:
     """Shallow-merge a patch into stored settings; validate the result as a whole."""
     unknown = sorted(set(patch) - set(WaitlistSettings.model_fields))
@@ -163,7 +176,7 @@ def update_waitlist(
             changed.append(field)
     if body.settings:
         new_settings = merge_settings(waitlist.settings, body.settings, box)
-        if new_settings != waitlist.settings:
+        if _in_force(new_settings, box) != _in_force(waitlist.settings, box):
             waitlist.settings = new_settings
             changed.append("settings")
     if changed:

@@ -563,3 +563,45 @@ def test_a_patch_may_carry_the_status_too(client, tenant, make_waitlist):
 
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["display_name"]) == ("open", "Open now")
+
+
+# A slug taken between the check and the insert (two requests racing)
+
+
+@pytest.fixture
+def slug_check_misses(monkeypatch):
+    """Make the slug check see nothing, as when another request takes the slug meanwhile."""
+    from waitline.waitlists import repository
+
+    monkeypatch.setattr(repository, "by_slug", lambda *args, **kwargs: None)
+
+
+def test_a_slug_taken_by_a_racing_create_is_a_conflict_not_an_error(
+    client, tenant, make_waitlist, events, slug_check_misses
+):
+    make_waitlist("launch")
+
+    response = client.post(
+        tenant.path("/waitlists"), json={"slug": "launch", "display_name": "x"}, headers=tenant.auth
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert response.json()["errors"] == {"slug": ["Already taken."]}
+    assert len(events("waitlist.created")) == 1
+
+
+def test_a_slug_taken_by_a_racing_patch_is_a_conflict_not_an_error(
+    client, tenant, make_waitlist, events, slug_check_misses
+):
+    make_waitlist("taken")
+    waitlist = make_waitlist("launch")
+
+    response = client.patch(
+        _url(tenant, waitlist), json={"slug": "taken", "display_name": "x"}, headers=tenant.auth
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert _stored(client, tenant, waitlist) == waitlist
+    assert events("waitlist.updated") == []

@@ -169,3 +169,20 @@ def test_waitlists_show_their_workspaces_new_and_previous_slug(client, tenant, m
 
     assert body["workspace_slug"] == "acme-labs"
     assert body["previous_workspace_slug"] == "acme"
+
+
+def test_a_slug_taken_by_a_racing_request_is_a_conflict_not_an_error(
+    client, tenant, make_tenant, monkeypatch
+):
+    from waitline.workspaces import repository
+
+    make_tenant("taken")
+    # The check sees nothing, as when another request takes the slug just after it.
+    monkeypatch.setattr(repository, "by_slug", lambda *args, **kwargs: None)
+
+    response = client.patch(tenant.path(), json={"slug": "taken"}, headers=tenant.auth)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert response.json()["errors"] == {"slug": ["Already taken."]}
+    assert client.get(tenant.path(), headers=tenant.auth).json()["slug"] == "acme"

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Waitlist, Workspace
@@ -149,7 +150,7 @@ def create_waitlist(
         updated_at=now,
     )
     session.add(waitlist)
-    session.flush()
+    _flush_claiming_slug(session, body.slug)
     _record(session, "waitlist.created", waitlist, workspace, now)
     return waitlist
 
@@ -167,6 +168,7 @@ def update_waitlist(
     if body.slug is not None and body.slug != waitlist.slug:
         _ensure_slug_free(session, workspace.id, body.slug)
         waitlist.slug = body.slug
+        _flush_claiming_slug(session, body.slug)
         changed.append("slug")
     for field in ("display_name", "description"):
         if field in body.model_fields_set and getattr(body, field) != getattr(waitlist, field):
@@ -227,7 +229,19 @@ def _record(
 
 def _ensure_slug_free(session: Session, workspace_id: str, slug: str) -> None:
     if repository.by_slug(session, workspace_id, slug) is not None:
-        raise Conflict(
-            f"This workspace already has a waitlist with the slug {slug!r}.",
-            errors={"slug": ["Already taken."]},
-        )
+        raise _slug_taken(slug)
+
+
+def _flush_claiming_slug(session: Session, slug: str) -> None:
+    """Flush a new slug; one another request took since the check is the same 409, not a 500."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _slug_taken(slug) from None
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(
+        f"This workspace already has a waitlist with the slug {slug!r}.",
+        errors={"slug": ["Already taken."]},
+    )

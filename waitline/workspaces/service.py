@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from waitline.auth.service import Credential
@@ -25,7 +26,7 @@ def create_workspace(session: Session, *, slug: str, name: str, now: datetime) -
         id=new_id(), slug=slug, name=name, settings={}, created_at=now, updated_at=now
     )
     session.add(workspace)
-    session.flush()
+    _flush_claiming_slug(session, slug)
     return workspace
 
 
@@ -49,7 +50,7 @@ def update_workspace(
         workspace.previous_slug = workspace.slug
         workspace.slug = update.slug
     workspace.updated_at = now
-    session.flush()
+    _flush_claiming_slug(session, workspace.slug)
     return workspace
 
 
@@ -94,4 +95,16 @@ def _check_settings_consistency(
 
 def _ensure_slug_free(session: Session, slug: str) -> None:
     if repository.by_slug(session, slug) is not None:
-        raise Conflict(f"The slug {slug!r} is taken.", errors={"slug": ["Already taken."]})
+        raise _slug_taken(slug)
+
+
+def _flush_claiming_slug(session: Session, slug: str) -> None:
+    """Flush a new slug; one another request took since the check is the same 409, not a 500."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _slug_taken(slug) from None
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(f"The slug {slug!r} is taken.", errors={"slug": ["Already taken."]})

@@ -5,6 +5,11 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
+from waitline.db.models import Variant
+from waitline.kit.ids import new_id
+from waitline.waitlists import repository
 
 PROBLEM = "application/problem+json"
 
@@ -571,8 +576,6 @@ def test_a_patch_may_carry_the_status_too(client, tenant, make_waitlist):
 @pytest.fixture
 def slug_check_misses(monkeypatch):
     """Make the slug check see nothing, as when another request takes the slug meanwhile."""
-    from waitline.waitlists import repository
-
     monkeypatch.setattr(repository, "by_slug", lambda *args, **kwargs: None)
 
 
@@ -605,3 +608,42 @@ def test_a_slug_taken_by_a_racing_patch_is_a_conflict_not_an_error(
     assert response.json()["code"] == "conflict"
     assert _stored(client, tenant, waitlist) == waitlist
     assert events("waitlist.updated") == []
+
+
+def test_deleting_a_waitlist_deletes_its_variants(client, app, tenant, make_waitlist, clock):
+    waitlist = make_waitlist("launch")
+    kept = make_waitlist("other")
+    with app.state.db.transaction() as session:
+        for owner in (waitlist, kept):
+            session.add(
+                Variant(
+                    id=new_id(),
+                    waitlist_id=owner["id"],
+                    kind="ab",
+                    copy={"display_name": "B"},
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+
+    client.delete(_url(tenant, waitlist), headers=tenant.auth)
+
+    with app.state.db.transaction(write=False) as session:
+        rows = session.execute(
+            select(Variant.waitlist_id, func.count()).group_by(Variant.waitlist_id)
+        ).all()
+    assert [tuple(row) for row in rows] == [(kept["id"], 1)]
+
+
+def test_a_create_repeated_with_the_same_idempotency_key_makes_one_waitlist(client, tenant, events):
+    headers = {**tenant.auth, "Idempotency-Key": "create-launch-1"}
+    body = {"slug": "launch", "display_name": "Launch"}
+
+    first = client.post(tenant.path("/waitlists"), json=body, headers=headers)
+    again = client.post(tenant.path("/waitlists"), json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [w["id"] for w in _list(client, tenant)["data"]] == [first.json()["id"]]
+    assert len(events("waitlist.created")) == 1

@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from waitline.workspaces import repository
+
 PROBLEM = "application/problem+json"
 
 
@@ -174,8 +176,6 @@ def test_waitlists_show_their_workspaces_new_and_previous_slug(client, tenant, m
 def test_a_slug_taken_by_a_racing_request_is_a_conflict_not_an_error(
     client, tenant, make_tenant, monkeypatch
 ):
-    from waitline.workspaces import repository
-
     make_tenant("taken")
     # The check sees nothing, as when another request takes the slug just after it.
     monkeypatch.setattr(repository, "by_slug", lambda *args, **kwargs: None)

@@ -52,7 +52,8 @@ def sqlite_template(tmp_path_factory) -> Path:
 def postgres_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("PostgreSQL tests need WAITLINE_TEST_DATABASE_URL (CI sets it)")
-    name = f"waitline_test_{_worker()}"
+    # One database per test process, so that parallel runs never drop each other's.
+    name = f"waitline_test_{_worker()}_{os.getpid()}"
     admin = create_engine(
         make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )

@@ -1,25 +1,37 @@
 """Build the FastAPI app: state, middleware, routers and error handlers."""
 
 import logging
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 
 from waitline.auth import routes as auth_routes
 from waitline.auth.service import identify
 from waitline.config import Settings, load_settings
 from waitline.db.session import Database
+from waitline.entries import routes as entry_routes
+from waitline.entries.links import Links
+from waitline.entries.service import WorkspaceMoved
+from waitline.kit.client import ClientResolver
 from waitline.kit.clock import Clock
 from waitline.kit.crypto import SecretBox
 from waitline.kit.errors import WaitlineError, install_error_handlers
 from waitline.kit.idempotency import IdempotencyMiddleware
-from waitline.kit.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from waitline.kit.ratelimit import RateLimiter, RateLimitHeadersMiddleware
+from waitline.kit.middleware import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    ResponseHeadersMiddleware,
+)
+from waitline.kit.ratelimit import RateLimiter
 from waitline.ops import routes as ops_routes
 from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
 from waitline.waitlists import routes as waitlist_routes
 from waitline.workspaces import routes as workspace_routes
 
+ENTRY_TEMPLATES = Path(__file__).parent / "entries" / "templates"
 DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
 
 Admin endpoints take `Authorization: Bearer <API key or access token>`. Errors are
@@ -35,9 +47,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.secret_box = SecretBox(settings.resolved_secret_key)
     app.state.limiter = RateLimiter(settings.redis_url)
     app.state.metrics = RequestMetrics()
+    app.state.links = Links(settings.base_url, settings.resolved_secret_key)
+    app.state.client_resolver = ClientResolver(settings.trusted_proxies)
+    app.state.page_templates = Jinja2Templates(directory=str(ENTRY_TEMPLATES))
 
     install_error_handlers(app)
-    for module in (ops_routes, auth_routes, workspace_routes, waitlist_routes):
+    app.add_exception_handler(WorkspaceMoved, _redirect_to_renamed_workspace)
+    for module in (ops_routes, auth_routes, workspace_routes, waitlist_routes, entry_routes):
         app.include_router(module.router)
 
     # Listed innermost first: the request id wraps everything, so every answer carries it.
@@ -47,7 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         clock=app.state.clock,
         credential_of=_credential_reader(app),
     )
-    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(ResponseHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
@@ -68,6 +84,12 @@ def _credential_reader(app: FastAPI):
             return None
 
     return credential_of
+
+
+async def _redirect_to_renamed_workspace(request: Request, exc: WorkspaceMoved) -> Response:
+    path = request.url.path.replace(f"/{exc.old_slug}/", f"/{exc.new_slug}/", 1)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(path + query, status_code=308)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -1,11 +1,12 @@
 """Every table, in one place, so one set of migrations serves SQLite and PostgreSQL."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -105,6 +107,8 @@ class Waitlist(Base):
     created_by: Mapped[str | None] = mapped_column(Id)
     # The last signup order handed out: seq values are never reused.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Entries currently on the list (all states), for `max_entries`.
+    entry_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -116,6 +120,23 @@ class Entry(Base):
         UniqueConstraint("waitlist_id", "seq", name="uq_entries_waitlist_seq"),
         UniqueConstraint("waitlist_id", "referral_code", name="uq_entries_waitlist_referral_code"),
         Index("ix_entries_waitlist_created", "waitlist_id", "created_at", "id"),
+        # The waiting part of the line in order, to count who is ahead within one bucket.
+        Index(
+            "ix_entries_line",
+            "waitlist_id",
+            "score",
+            "seq",
+            sqlite_where=text("waiting = 1"),
+            postgresql_where=text("waiting"),
+        ),
+        Index(
+            "ix_entries_leaderboard",
+            "waitlist_id",
+            text("referral_count DESC"),
+            "seq",
+            sqlite_where=text("referral_count > 0"),
+            postgresql_where=text("referral_count > 0"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -132,6 +153,10 @@ class Entry(Base):
     utm: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     referral_code: Mapped[str] = mapped_column(String(32))
     referral_count: Mapped[int] = mapped_column(Integer, default=0)
+    # seq - referral_boost * referral_count: the line is ordered by (score, seq).
+    score: Mapped[int] = mapped_column(BigInteger)
+    # Whether the entry is in the line now (see entries.line.is_waiting).
+    waiting: Mapped[bool] = mapped_column(Boolean)
     referred_by_entry_id: Mapped[str | None] = mapped_column(
         ForeignKey("entries.id", ondelete="SET NULL"), index=True
     )
@@ -154,6 +179,22 @@ class Entry(Base):
     updated_at: Mapped[datetime]
 
 
+class LineBucket(Base):
+    """How many waiting entries of a waitlist have a score in one bucket of scores.
+
+    Kept in the same transaction as every change to the line, so that a position is a
+    sum over buckets ahead plus a count inside one bucket, not a count of the whole line.
+    """
+
+    __tablename__ = "line_buckets"
+
+    waitlist_id: Mapped[str] = mapped_column(
+        ForeignKey("waitlists.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
 class Variant(Base):
     __tablename__ = "variants"
 
@@ -168,6 +209,16 @@ class Variant(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class VariantImpression(Base):
+    __tablename__ = "variant_impressions"
+
+    variant_id: Mapped[str] = mapped_column(
+        ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Event(Base):
@@ -185,6 +236,23 @@ class Event(Base):
     entry_id: Mapped[str | None] = mapped_column(Id, index=True)
     type: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class Message(Base):
+    """An email to send, queued in the transaction of the change that calls for it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_workspace_created", "workspace_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    waitlist_id: Mapped[str | None] = mapped_column(Id)
+    entry_id: Mapped[str | None] = mapped_column(Id, index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(320))
+    data: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
 

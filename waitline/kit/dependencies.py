@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from waitline.config import Settings
+from waitline.db.session import Database
 from waitline.kit.crypto import SecretBox
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,6 +27,10 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
 def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
@@ -36,3 +41,4 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Now = Annotated[datetime, Depends(get_now)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Secrets = Annotated[SecretBox, Depends(get_secret_box)]
+Db = Annotated[Database, Depends(get_database)]

@@ -37,6 +37,42 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+def add_response_headers(state, headers: dict[str, str]) -> None:
+    """Headers for whatever response this request ends with, errors included."""
+    try:
+        state.response_headers.update(headers)
+    except AttributeError:
+        state.response_headers = dict(headers)
+
+
+class ResponseHeadersMiddleware:
+    """Adds the headers routes asked for with `add_response_headers` (rate limits, CORS)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            extra = scope.get("state", {}).get("response_headers")
+            if message["type"] == "http.response.start" and extra:
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *(
+                        (name.lower().encode(), value.encode())
+                        for name, value in extra.items()
+                        if name.lower().encode() not in present
+                    ),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class BodyLimitMiddleware:
     """Refuses bodies over the cap with 413 before any route reads them."""
 

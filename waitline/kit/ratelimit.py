@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waitline.kit.errors import WaitlineError
+from waitline.kit.middleware import add_response_headers
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class RateLimiter:
     def enforce(self, state, policy: str, limit: str, key: str) -> None:
         """Count one request; remember the headers for the response; refuse when over."""
         result = self.hit(policy, limit, key)
-        state.rate_limit = result
+        add_response_headers(state, result.headers())
         if not result.allowed:
             raise WaitlineError(
                 f"Too many requests: the limit is {limit}. Try again in {result.reset_in} s.",
@@ -67,30 +67,3 @@ class RateLimiter:
                 code="rate_limited",
                 headers=result.headers(),
             )
-
-
-class RateLimitHeadersMiddleware:
-    """Adds the headers of the limit a request was counted against to its response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                result = scope.get("state", {}).get("rate_limit")
-                if result is not None:
-                    present = {k.lower() for k, _ in message.get("headers", [])}
-                    extra = [
-                        (name.lower().encode(), value.encode())
-                        for name, value in result.headers().items()
-                        if name.lower().encode() not in present
-                    ]
-                    message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -73,7 +73,6 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("created_at", waitline.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", waitline.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspaces.id"],
@@ -176,7 +175,6 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.Column("previous_workspace_slug", sa.String(length=64), nullable=True),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("created_at", waitline.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", waitline.db.types.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,192 @@
+"""Positions against a naive recomputation from the contract's definition (spec §1, the line)."""
+
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from waitline.db.models import Waitlist, Workspace
+from waitline.entries import line, repository, service
+from waitline.entries.checks import check_join
+from waitline.entries.schemas import JoinRequest
+from waitline.kit.crypto import keyed_hash
+from waitline.waitlists.service import settings_view
+
+# Joins are drawn more often than anything else, so that lines grow and referrals chain.
+KINDS = ["join"] * 5 + ["confirm", "reject", "approve", "invite", "unsubscribe", "delete"]
+ops = st.lists(
+    st.tuples(st.sampled_from(KINDS), st.integers(0, 30), st.integers(-1, 30)),
+    min_size=5,
+    max_size=40,
+)
+
+
+@dataclass
+class Person:
+    """What the definition needs to know about one entry, kept apart from the database."""
+
+    id: str
+    seq: int
+    ip: int
+    referred_by: str | None
+    status: str = "pending"
+    verified: bool = False
+    invited: bool = False
+    unsubscribed: bool = False
+    credited: bool = False
+    log: list = field(default_factory=list)
+
+    def waiting(self, double_opt_in: bool) -> bool:
+        return (
+            self.status != "rejected"
+            and not self.invited
+            and not self.unsubscribed
+            and (self.verified or not double_opt_in)
+        )
+
+
+def expected_positions(
+    people: dict[str, Person], boost: int, double_opt_in: bool
+) -> dict[str, int | None]:
+    counts = {pid: 0 for pid in people}
+    for person in people.values():
+        if person.credited and person.referred_by in counts:
+            counts[person.referred_by] += 1
+    key = {pid: (p.seq - boost * counts[pid], p.seq) for pid, p in people.items()}
+    waiting = [pid for pid, p in people.items() if p.waiting(double_opt_in)]
+    return {
+        pid: (1 + sum(1 for other in waiting if key[other] < key[pid]) if pid in waiting else None)
+        for pid in people
+    }
+
+
+def settle_credit(
+    person: Person, people: dict[str, Person], double_opt_in: bool, same_ip_ok: bool
+) -> None:
+    """The definition of credit: given when a referred entry starts waiting, taken on rejection."""
+    if person.referred_by is None or person.referred_by not in people:
+        return
+    if person.status == "rejected":
+        person.credited = False
+    elif person.waiting(double_opt_in) and not person.credited:
+        same_ip = people[person.referred_by].ip == person.ip
+        person.credited = same_ip_ok or not same_ip
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    operations=ops,
+    boost=st.integers(0, 3),
+    double_opt_in=st.booleans(),
+    same_ip_ok=st.booleans(),
+)
+def test_every_position_matches_the_definition_after_any_sequence_of_changes(
+    app, clock, tenant, monkeypatch, operations, boost, double_opt_in, same_ip_ok
+):
+    # Tiny buckets, so that even short lines span many of them, negative scores included.
+    monkeypatch.setattr(line, "BUCKET_WIDTH", 4)
+    db, links = app.state.db, app.state.links
+    with db.transaction() as session:
+        workspace = session.get(Workspace, tenant.id)
+        waitlist = Waitlist(
+            id=service.new_id(),
+            workspace_id=workspace.id,
+            slug=f"w{service.new_id()[:8]}",
+            display_name="Line",
+            status="open",
+            last_seq=0,
+            entry_count=0,
+            settings={
+                "referral_boost": boost,
+                "double_opt_in": double_opt_in,
+                "referral_same_ip_credit": same_ip_ok,
+                "block_disposable_emails": False,
+            },
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        session.add(waitlist)
+    people: dict[str, Person] = {}
+    order: list[str] = []
+    for number, op in enumerate(operations):
+        with db.transaction() as session:
+            ctx = service.WaitlistContext.of(
+                session.get(Workspace, tenant.id),
+                session.get(Waitlist, waitlist.id),
+                links,
+                clock.now(),
+            )
+            kind, target, referrer_index = op
+            if kind == "join":
+                target %= 2  # one of two client IPs, so same-IP referrals happen
+                known = 0 <= referrer_index < len(order) and order[referrer_index] in people
+                referrer = order[referrer_index] if known else None
+                code = (
+                    repository.by_id(session, waitlist.id, referrer).referral_code
+                    if referrer
+                    else None
+                )
+                checked = check_join(
+                    ctx.settings, JoinRequest(email=f"p{number}@example.com", referral_code=code)
+                )
+                entry, _ = service.join(
+                    session, ctx, checked, ip_hash=keyed_hash("k", str(target)), country=None
+                )
+                person = Person(entry.id, entry.seq, target, referrer)
+                people[entry.id] = person
+                order.append(entry.id)
+                settle_credit(person, people, double_opt_in, same_ip_ok)
+                continue
+            if not order:
+                continue
+            pid = order[target % len(order)]
+            if pid not in people:
+                continue
+            person, entry = people[pid], repository.by_id(session, waitlist.id, pid)
+            if kind == "confirm":
+                service.confirm(
+                    session, links.confirm_token(pid, waitlist.id, clock.now()), links, clock.now()
+                )
+                person.verified = True
+            elif kind in ("reject", "approve"):
+                service.set_status(
+                    session, ctx, entry, "rejected" if kind == "reject" else "approved"
+                )
+                person.status = entry.status
+            elif kind == "invite" and not person.invited:
+                service.mark_invited(
+                    session, ctx, entry, app_slug=None, code=f"c{number}-{pid[:8]}"
+                )
+                person.invited = True
+            elif kind == "unsubscribe":
+                service.unsubscribe(
+                    session,
+                    links.unsubscribe_token(pid, waitlist.id, clock.now()),
+                    links,
+                    clock.now(),
+                )
+                person.unsubscribed = True
+            elif kind == "delete":
+                service.delete_entry(session, ctx, entry)
+                del people[pid]
+                for other in people.values():
+                    if other.referred_by == pid:
+                        other.referred_by, other.credited = None, False
+                continue
+            settle_credit(person, people, double_opt_in, same_ip_ok)
+
+    expected = expected_positions(people, boost, double_opt_in)
+    with db.transaction(write=False) as session:
+        ctx_settings = settings_view(session.get(Waitlist, waitlist.id).settings)
+        assert ctx_settings.referral_boost == boost
+        actual = {}
+        for pid in people:
+            entry = repository.by_id(session, waitlist.id, pid)
+            actual[pid] = service.position_of_entry(session, entry)
+        waiting_total = line.waiting_count(session, waitlist.id)
+    assert actual == expected
+    assert waiting_total == sum(1 for p in expected.values() if p is not None)

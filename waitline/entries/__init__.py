@@ -1,0 +1,1 @@
+"""Entries: joining, the line and positions, referrals, status and confirmation."""

@@ -1,0 +1,140 @@
+"""The line: who is waiting, in what order, and each waiting entry's position.
+
+An entry's place is decided by (score, seq), score = seq - referral_boost * referral_count.
+Positions are never stored. To answer one without counting the whole line, the waiting
+entries are also counted per bucket of BUCKET_WIDTH scores in `line_buckets`, updated in the
+same transaction as every change to the line. A position is then the sum of the buckets
+ahead (about n / BUCKET_WIDTH rows) plus a count inside the entry's own bucket (at most
+about BUCKET_WIDTH index entries): O(sqrt n) for lines up to ~BUCKET_WIDTH squared, and
+one SQL statement, so it reads one consistent snapshot.
+"""
+
+from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from waitline.db.models import Entry, LineBucket, Waitlist
+
+BUCKET_WIDTH = 1024
+
+
+def bucket_of(score: int) -> int:
+    return score // BUCKET_WIDTH
+
+
+def score_of(seq: int, referral_count: int, boost: int) -> int:
+    return seq - boost * referral_count
+
+
+def is_waiting(
+    *,
+    status: str,
+    invited: bool,
+    unsubscribed: bool,
+    verified: bool,
+    double_opt_in: bool,
+) -> bool:
+    return (
+        status != "rejected"
+        and not invited
+        and not unsubscribed
+        and (verified or not double_opt_in)
+    )
+
+
+def entry_is_waiting(entry: Entry, double_opt_in: bool) -> bool:
+    return is_waiting(
+        status=entry.status,
+        invited=entry.invited_at is not None,
+        unsubscribed=entry.unsubscribed_at is not None,
+        verified=entry.verified,
+        double_opt_in=double_opt_in,
+    )
+
+
+def add_to_bucket(session: Session, waitlist_id: str, score: int, delta: int) -> None:
+    """Count one entry into (or, with delta -1, out of) the bucket of its score."""
+    values = {"waitlist_id": waitlist_id, "bucket": bucket_of(score), "count": delta}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(LineBucket).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LineBucket.waitlist_id, LineBucket.bucket],
+        set_={"count": LineBucket.count + delta},
+    )
+    session.execute(stmt)
+
+
+def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_score: int) -> None:
+    if bucket_of(old_score) != bucket_of(new_score):
+        add_to_bucket(session, waitlist_id, old_score, -1)
+        add_to_bucket(session, waitlist_id, new_score, +1)
+
+
+def position_query(waitlist_id: str, score: int, seq: int):
+    """The position of a waiting entry with this score and seq, as one scalar select."""
+    bucket = bucket_of(score)
+    ahead_in_buckets = (
+        select(func.coalesce(func.sum(LineBucket.count), 0))
+        .where(LineBucket.waitlist_id == waitlist_id, LineBucket.bucket < bucket)
+        .scalar_subquery()
+    )
+    ahead_in_bucket = (
+        select(func.count())
+        .select_from(Entry)
+        .where(
+            Entry.waitlist_id == waitlist_id,
+            Entry.waiting == True,  # noqa: E712 - the partial index's own predicate
+            Entry.score >= bucket * BUCKET_WIDTH,
+            Entry.score <= score,
+            or_(Entry.score < score, Entry.seq < seq),
+        )
+        .scalar_subquery()
+    )
+    return select(literal(1) + ahead_in_buckets + ahead_in_bucket)
+
+
+def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
+    return int(session.scalar(position_query(waitlist_id, score, seq)))
+
+
+def waiting_count(session: Session, waitlist_id: str) -> int:
+    stmt = select(func.coalesce(func.sum(LineBucket.count), 0)).where(
+        LineBucket.waitlist_id == waitlist_id
+    )
+    return int(session.scalar(stmt))
+
+
+def rebuild_line(session: Session, waitlist: Waitlist, *, boost: int, double_opt_in: bool) -> None:
+    """Recompute every score, waiting flag and bucket: after boost or opt-in changes."""
+    waiting = and_(
+        Entry.status != "rejected",
+        Entry.invited_at.is_(None),
+        Entry.unsubscribed_at.is_(None),
+        or_(Entry.verified == True, literal(not double_opt_in)),  # noqa: E712
+    )
+    session.execute(
+        update(Entry)
+        .where(Entry.waitlist_id == waitlist.id)
+        .values(score=Entry.seq - boost * Entry.referral_count, waiting=waiting)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(LineBucket.__table__.delete().where(LineBucket.waitlist_id == waitlist.id))
+    bucket = _bucket_sql()
+    counted = (
+        select(Entry.waitlist_id, bucket.label("bucket"), func.count().label("count"))
+        .where(Entry.waitlist_id == waitlist.id, Entry.waiting == True)  # noqa: E712
+        .group_by(Entry.waitlist_id, bucket)
+    )
+    session.execute(
+        LineBucket.__table__.insert().from_select(["waitlist_id", "bucket", "count"], counted)
+    )
+
+
+def _bucket_sql():
+    """bucket_of(score) in SQL: integer division truncates toward zero, so floor negatives."""
+    width = BUCKET_WIDTH
+    return case(
+        (Entry.score < 0, (Entry.score - (width - 1)) // width),
+        else_=Entry.score // width,
+    )

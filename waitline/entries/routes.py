@@ -1,0 +1,322 @@
+"""Public HTTP routes for people on a waitlist: join, status, leaderboard, confirm, leave."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from waitline.entries import service
+from waitline.entries.captcha import verify_captcha
+from waitline.entries.checks import check_join
+from waitline.entries.emails import check_email
+from waitline.entries.links import Links
+from waitline.entries.masking import display_name, mask_email
+from waitline.entries.public import PublicClient, allow_cors, limit_public, preflight_headers
+from waitline.entries.schemas import (
+    Confirmed,
+    JoinRequest,
+    JoinResponse,
+    Leaderboard,
+    LeaderboardRow,
+    StatusLinkRequest,
+    StatusResponse,
+)
+from waitline.entries.service import WaitlistContext
+from waitline.kit.dependencies import AppSettings, Db, Now
+from waitline.kit.errors import WaitlineError, problem_responses
+from waitline.kit.ids import new_id
+from waitline.waitlists.service import captcha_secret
+
+router = APIRouter(tags=["public"])
+PUBLIC = "/v1/waitlists/{workspace_slug}/{waitlist_slug}"
+
+
+def _links(request: Request) -> Links:
+    return request.app.state.links
+
+
+def _context(
+    request: Request, db, client, workspace_slug: str, waitlist_slug: str, now
+) -> WaitlistContext:
+    with db.transaction(write=False) as session:
+        workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+    allow_cors(request, waitlist, client)
+    return WaitlistContext.of(workspace, waitlist, _links(request), now)
+
+
+@router.options(PUBLIC + "/{rest:path}", include_in_schema=False)
+@router.options(PUBLIC, include_in_schema=False)
+def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
+    """CORS preflight: allowed when `allowed_origins` is empty or names the origin."""
+    with db.transaction(write=False) as session:
+        _, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+    headers = preflight_headers(
+        waitlist,
+        request.headers.get("origin"),
+        request.headers.get("access-control-request-headers"),
+    )
+    return Response(status_code=204, headers=headers)
+
+
+@router.post(
+    PUBLIC + "/entries",
+    status_code=201,
+    response_model=JoinResponse,
+    responses=problem_responses(400, 403, 404, 409, 422, 429, 503),
+    summary="Join a waitlist",
+)
+def join_waitlist(
+    workspace_slug: str,
+    waitlist_slug: str,
+    body: JoinRequest,
+    request: Request,
+    client: PublicClient,
+    db: Db,
+    settings: AppSettings,
+    now: Now,
+) -> JoinResponse:
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    limit_public(request, client, "signup", ctx.waitlist.id)
+    service.ensure_accepting(ctx)
+    if body.website:
+        return _decoy(ctx, body)
+    checked = check_join(ctx.settings, body)
+    if ctx.settings.captcha is not None:
+        secret = captcha_secret(ctx.waitlist, request.app.state.secret_box)
+        verify_captcha(ctx.settings.captcha, secret, body.captcha_token, client.ip, settings)
+    with db.transaction() as session:
+        entry, position = service.join(
+            session,
+            ctx,
+            checked,
+            ip_hash=client.ip_hash(settings.resolved_secret_key),
+            country=client.country,
+        )
+    return JoinResponse(
+        id=entry.id,
+        email=entry.email,
+        name=entry.name,
+        position=position,
+        priority=None if position is None else position - 1,
+        referral_code=entry.referral_code,
+        referral_link=ctx.referral_link(entry.referral_code),
+        referral_count=entry.referral_count,
+        status=entry.status,
+        verified=entry.verified,
+        requires_confirmation=ctx.settings.double_opt_in,
+        status_token=ctx.links.status_token(entry.id, ctx.waitlist.id, now),
+        status_url=ctx.status_url(entry.id),
+        coupon=entry.coupon,
+        message=ctx.settings.confirmation_message or service.DEFAULT_CONFIRMATION,
+        created_at=entry.created_at,
+    )
+
+
+def _decoy(ctx: WaitlistContext, body: JoinRequest) -> JoinResponse:
+    """What a bot that filled the honeypot sees: a normal answer, and nothing stored."""
+    fake_id = new_id()
+    code = fake_id.replace("-", "")[:10]
+    return JoinResponse(
+        id=fake_id,
+        email=body.email,
+        name=body.name,
+        position=None,
+        priority=None,
+        referral_code=code,
+        referral_link=ctx.referral_link(code),
+        referral_count=0,
+        status="pending",
+        verified=False,
+        requires_confirmation=ctx.settings.double_opt_in,
+        status_token=fake_id,
+        status_url=ctx.links.status_url(ctx.workspace.slug, ctx.waitlist.slug, fake_id),
+        coupon=None,
+        message=ctx.settings.confirmation_message or service.DEFAULT_CONFIRMATION,
+        created_at=ctx.now,
+    )
+
+
+@router.get(
+    PUBLIC + "/status",
+    response_model=StatusResponse,
+    responses=problem_responses(404, 429),
+    summary="Where the holder of a status token stands",
+)
+def entry_status(
+    workspace_slug: str,
+    waitlist_slug: str,
+    token: Annotated[str, Query(max_length=512)],
+    request: Request,
+    client: PublicClient,
+    db: Db,
+    now: Now,
+) -> StatusResponse:
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    limit_public(request, client, "public")
+    with db.transaction(write=False) as session:
+        entry = service.entry_for_token(session, ctx, token)
+        position = service.position_of_entry(session, entry)
+        waiting = None if ctx.settings.hide_counts else service.waiting_count(session, ctx)
+    return StatusResponse(
+        position=position,
+        priority=None if position is None else position - 1,
+        referral_count=entry.referral_count,
+        referral_code=entry.referral_code,
+        referral_link=ctx.referral_link(entry.referral_code),
+        status=entry.status,
+        verified=entry.verified,
+        invited=entry.invited_at is not None,
+        created_at=entry.created_at,
+        waiting_count=waiting,
+    )
+
+
+@router.post(
+    PUBLIC + "/status-link",
+    status_code=202,
+    responses=problem_responses(404, 422, 429),
+    summary="Mail the status link to an address, if it is on the list (always 202)",
+)
+def status_link(
+    workspace_slug: str,
+    waitlist_slug: str,
+    body: StatusLinkRequest,
+    request: Request,
+    client: PublicClient,
+    db: Db,
+    now: Now,
+) -> dict[str, str]:
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    limit_public(request, client, "signup", ctx.waitlist.id)
+    try:
+        normalized = check_email(body.email).normalized
+    except ValueError:
+        normalized = None
+    with db.transaction() as session:
+        service.request_status_link(session, ctx, normalized)
+    return {"status": "accepted"}
+
+
+@router.get(
+    PUBLIC + "/leaderboard",
+    response_model=Leaderboard,
+    responses=problem_responses(404, 422, 429),
+    summary="The top referrers, emails masked",
+)
+def leaderboard(
+    workspace_slug: str,
+    waitlist_slug: str,
+    request: Request,
+    client: PublicClient,
+    db: Db,
+    now: Now,
+    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
+) -> Leaderboard:
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    limit_public(request, client, "public")
+    board = ctx.settings.leaderboard
+    if not board.enabled:
+        raise WaitlineError(
+            "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
+        )
+    with db.transaction(write=False) as session:
+        leaders = service.leaders(session, ctx, limit or board.length)
+    return Leaderboard(
+        data=[
+            LeaderboardRow(
+                rank=rank,
+                position=position,
+                referral_count=entry.referral_count,
+                masked_email=mask_email(entry.email),
+                display_name=display_name(entry.name),
+            )
+            for rank, (entry, position) in enumerate(leaders, start=1)
+        ]
+    )
+
+
+@router.get("/v1/confirm", response_class=HTMLResponse, summary="A page with one button to confirm")
+def confirm_page(
+    request: Request, token: Annotated[str, Query(max_length=512)] = ""
+) -> HTMLResponse:
+    """Changes nothing: mail scanners follow every link, so only the button's POST confirms."""
+    return _page(request, "confirm.html", token=token)
+
+
+@router.post(
+    "/v1/confirm",
+    response_model=Confirmed,
+    responses={**problem_responses(400), 303: {"description": "Form post: redirect"}},
+    summary="Confirm an email address (double opt-in), idempotently",
+)
+async def confirm(request: Request, db: Db, now: Now):
+    token, is_form = await _token_from_body(request)
+    links = _links(request)
+    try:
+        with db.transaction() as session:
+            ctx, entry, position = service.confirm(session, token, links, now)
+    except WaitlineError as error:
+        if not (is_form and error.code == "invalid_token"):
+            raise
+        with db.transaction(write=False) as session:
+            target = service.confirm_error_url(session, token, links)
+        if target:
+            return RedirectResponse(target, status_code=303)
+        return _page(request, "confirm.html", token="", failed=True, status_code=400)
+    if is_form:
+        target = ctx.settings.confirm_redirect_url or ctx.status_url(entry.id)
+        return RedirectResponse(target, status_code=303)
+    return Confirmed(position=position)
+
+
+@router.get(
+    "/v1/unsubscribe", response_class=HTMLResponse, summary="A page with one button to unsubscribe"
+)
+def unsubscribe_page(
+    request: Request, token: Annotated[str, Query(max_length=512)] = ""
+) -> HTMLResponse:
+    return _page(request, "unsubscribe.html", token=token, done=False)
+
+
+@router.post(
+    "/v1/unsubscribe",
+    response_class=HTMLResponse,
+    responses=problem_responses(400),
+    summary="Unsubscribe (RFC 8058 one-click): leaves the line, no more email",
+)
+async def unsubscribe(
+    request: Request, db: Db, now: Now, token: Annotated[str, Query(max_length=512)] = ""
+):
+    body_token, _ = await _token_from_body(request, required=False)
+    with db.transaction() as session:
+        service.unsubscribe(session, token or body_token, _links(request), now)
+    return _page(request, "unsubscribe.html", token="", done=True)
+
+
+async def _token_from_body(request: Request, *, required: bool = True) -> tuple[str, bool]:
+    """The `token` of a JSON or form body; and whether the body was a form."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError:
+            raise WaitlineError("Malformed JSON.", status=422, code="validation_error") from None
+        token = data.get("token") if isinstance(data, dict) else None
+        is_form = False
+    else:
+        form = await request.form()
+        token = form.get("token")
+        is_form = True
+    if not isinstance(token, str) or not token:
+        if required:
+            raise WaitlineError(
+                "This link is not valid or has expired.", status=400, code="invalid_token"
+            )
+        token = ""
+    return token, is_form
+
+
+def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    return request.app.state.page_templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )

@@ -1,0 +1,540 @@
+"""Rules for people on a waitlist: joining, their place in line, confirming, leaving."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from waitline.db.models import Entry, Waitlist, Workspace
+from waitline.email.outbox import queue_message
+from waitline.entries import line, repository
+from waitline.entries.checks import CheckedJoin
+from waitline.entries.links import Links
+from waitline.entries.referrals import change_credit, credit_allowed
+from waitline.entries.schemas import Coupon, EntryOut
+from waitline.entries.tokens import EntryToken, confirm_token_expired, read_token
+from waitline.kit.errors import Conflict, NotFound, WaitlineError
+from waitline.kit.ids import new_id
+from waitline.outbox.service import record_event
+from waitline.waitlists.schemas import WaitlistSettings
+from waitline.waitlists.service import settings_view
+from waitline.workspaces import repository as workspaces
+from waitline.workspaces.schemas import WorkspaceSettings
+from waitline.workspaces.service import settings_of
+
+DEFAULT_CONFIRMATION = "You're on the list! Share your referral link to move up."
+TRANSACTIONAL_TEMPLATES = frozenset({"verify", "status_link"})
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class WorkspaceMoved(WaitlineError):
+    """The workspace slug in the URL was renamed; the answer is a 308 to the new one."""
+
+    status, code = 308, "moved"
+
+    def __init__(self, old_slug: str, new_slug: str) -> None:
+        super().__init__(f"This workspace is now at {new_slug!r}.")
+        self.old_slug, self.new_slug = old_slug, new_slug
+
+
+@dataclass(frozen=True)
+class WaitlistContext:
+    """A waitlist with what every rule about its entries needs to know."""
+
+    workspace: Workspace
+    waitlist: Waitlist
+    settings: WaitlistSettings
+    workspace_settings: WorkspaceSettings
+    links: Links
+    now: datetime
+
+    @classmethod
+    def of(cls, workspace: Workspace, waitlist: Waitlist, links: Links, now: datetime):
+        return cls(
+            workspace,
+            waitlist,
+            settings_view(waitlist.settings),
+            settings_of(workspace),
+            links,
+            now,
+        )
+
+    def referral_link(self, code: str) -> str:
+        return self.links.referral_link(
+            self.settings.referral_url, self.workspace.slug, self.waitlist.slug, code
+        )
+
+    def status_url(self, entry_id: str) -> str:
+        token = self.links.status_token(entry_id, self.waitlist.id, self.now)
+        return self.links.status_url(self.workspace.slug, self.waitlist.slug, token)
+
+
+def public_waitlist(
+    session: Session, workspace_slug: str, waitlist_slug: str
+) -> tuple[Workspace, Waitlist]:
+    """A waitlist the public may see: any status but draft."""
+    workspace = workspaces.by_slug(session, workspace_slug)
+    if workspace is None:
+        renamed = workspaces.by_previous_slug(session, workspace_slug)
+        if renamed is not None:
+            raise WorkspaceMoved(workspace_slug, renamed.slug)
+        raise _no_waitlist()
+    waitlist = session.scalar(
+        select(Waitlist).where(
+            Waitlist.workspace_id == workspace.id, Waitlist.slug == waitlist_slug
+        )
+    )
+    if waitlist is None or waitlist.status == "draft":
+        raise _no_waitlist()
+    return workspace, waitlist
+
+
+def context_for_token(
+    session: Session, token: EntryToken, links: Links, now: datetime
+) -> WaitlistContext:
+    waitlist = session.get(Waitlist, token.waitlist_id)
+    if waitlist is None:
+        raise _invalid_token()
+    workspace = session.get(Workspace, waitlist.workspace_id)
+    return WaitlistContext.of(workspace, waitlist, links, now)
+
+
+def ensure_accepting(ctx: WaitlistContext) -> None:
+    if ctx.waitlist.status != "open":
+        raise WaitlineError(
+            "This waitlist is not taking signups right now.", status=403, code="waitlist_closed"
+        )
+
+
+def join(
+    session: Session,
+    ctx: WaitlistContext,
+    checked: CheckedJoin,
+    *,
+    ip_hash: str | None,
+    country: str | None,
+) -> tuple[Entry, int | None]:
+    """Put a person in line; credit whoever referred them if they start waiting now."""
+    settings, waitlist, now = ctx.settings, ctx.waitlist, ctx.now
+    request = checked.request
+    if repository.email_taken(session, waitlist.id, checked.email.normalized):
+        raise _already_registered()
+    seq = _take_seq(session, ctx)
+    referrer = (
+        repository.referrer_by_code(session, waitlist.id, request.referral_code.strip().lower())
+        if request.referral_code
+        else None
+    )
+    waiting = line.is_waiting(
+        status="pending",
+        invited=False,
+        unsubscribed=False,
+        verified=False,
+        double_opt_in=settings.double_opt_in,
+    )
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "waitlist_id": waitlist.id,
+        "workspace_id": waitlist.workspace_id,
+        "seq": seq,
+        "email": checked.email.address,
+        "email_normalized": checked.email.normalized,
+        "name": checked.name,
+        "phone": request.phone,
+        "interest": request.interest,
+        "referrer": request.referrer,
+        "source": request.source,
+        "utm": request.utm.model_dump() if request.utm else None,
+        "referral_code": _random_code(10),
+        "referral_count": 0,
+        "referred_by_entry_id": referrer.id if referrer else None,
+        "referral_credited": False,
+        "score": seq,
+        "waiting": waiting,
+        "status": "pending",
+        "verified": False,
+        "coupon": _coupon(settings, request.promo, now),
+        "variant_id": request.variant_id,
+        "country": country,
+        "metadata_": checked.metadata,
+        "ip_hash": ip_hash,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        session.execute(
+            insert(Entry.__table__).values(**{_column(k): v for k, v in values.items()})
+        )
+    except IntegrityError as exc:
+        if "email_normalized" in str(exc.orig) or "uq_entries_waitlist_id" in str(exc.orig):
+            raise _already_registered() from None
+        raise
+    entry = Entry(**values)
+    if waiting:
+        line.add_to_bucket(session, waitlist.id, entry.score, +1)
+        if referrer and credit_allowed(referrer.ip_hash, ip_hash, settings.referral_same_ip_credit):
+            _credit(session, ctx, referrer_id=referrer.id, referred=entry)
+    position = line.position_of(session, waitlist.id, entry.score, entry.seq) if waiting else None
+    _record(session, ctx, "entry.created", entry, position)
+    if settings.double_opt_in:
+        _mail(
+            session,
+            ctx,
+            entry,
+            "verify",
+            position,
+            confirm_url=ctx.links.confirm_url(entry.id, waitlist.id, now),
+        )
+    else:
+        _mail(session, ctx, entry, "welcome", position)
+    return entry, position
+
+
+def _take_seq(session: Session, ctx: WaitlistContext) -> int:
+    """The next signup order; also where `max_entries` and a status change are enforced."""
+    counters = session.execute(
+        update(Waitlist)
+        .where(Waitlist.id == ctx.waitlist.id)
+        .values(last_seq=Waitlist.last_seq + 1, entry_count=Waitlist.entry_count + 1)
+        .returning(Waitlist.last_seq, Waitlist.entry_count, Waitlist.status)
+        .execution_options(synchronize_session=False)
+    ).one()
+    if counters.status != "open":
+        raise WaitlineError(
+            "This waitlist is not taking signups right now.", status=403, code="waitlist_closed"
+        )
+    max_entries = ctx.settings.max_entries
+    if max_entries is not None and counters.entry_count > max_entries:
+        raise WaitlineError("This waitlist is full.", status=403, code="waitlist_full")
+    return counters.last_seq
+
+
+def entry_for_token(session: Session, ctx: WaitlistContext, token: str) -> Entry:
+    claims = read_token(ctx.links.secret_key, "status", token)
+    if claims is None or claims.waitlist_id != ctx.waitlist.id:
+        raise _invalid_token(404)
+    entry = repository.by_id(session, ctx.waitlist.id, claims.entry_id)
+    if entry is None:
+        raise _invalid_token(404)
+    return entry
+
+
+def position_of_entry(session: Session, entry: Entry) -> int | None:
+    return (
+        line.position_of(session, entry.waitlist_id, entry.score, entry.seq)
+        if entry.waiting
+        else None
+    )
+
+
+def confirm(
+    session: Session, token: str, links: Links, now: datetime
+) -> tuple[WaitlistContext, Entry, int | None]:
+    """Mark an email confirmed (idempotently); under double opt-in the entry joins the line."""
+    claims = read_token(links.secret_key, "confirm", token)
+    if claims is None or confirm_token_expired(claims, now):
+        raise _invalid_token()
+    ctx = context_for_token(session, claims, links, now)
+    entry = repository.by_id(session, ctx.waitlist.id, claims.entry_id)
+    if entry is None:
+        raise _invalid_token()
+    if not entry.verified:
+        entry.verified, entry.verified_at, entry.updated_at = True, now, now
+        session.flush()
+        sync_line(session, ctx, entry)
+        position = position_of_entry(session, entry)
+        _record(session, ctx, "entry.verified", entry, position)
+        if ctx.settings.double_opt_in:
+            _mail(session, ctx, entry, "welcome", position)
+    return ctx, entry, position_of_entry(session, entry)
+
+
+def unsubscribe(session: Session, token: str, links: Links, now: datetime) -> Entry:
+    claims = read_token(links.secret_key, "unsubscribe", token)
+    if claims is None:
+        raise _invalid_token()
+    ctx = context_for_token(session, claims, links, now)
+    entry = repository.by_id(session, ctx.waitlist.id, claims.entry_id)
+    if entry is None:
+        raise _invalid_token()
+    if entry.unsubscribed_at is None:
+        entry.unsubscribed_at, entry.updated_at = now, now
+        session.flush()
+        sync_line(session, ctx, entry)
+        _record(session, ctx, "entry.unsubscribed", entry, None)
+    return entry
+
+
+def request_status_link(
+    session: Session, ctx: WaitlistContext, email_normalized: str | None
+) -> None:
+    """Mail the status link to the address if it is on the list; say nothing either way."""
+    entry = (
+        repository.by_email(session, ctx.waitlist.id, email_normalized)
+        if email_normalized
+        else None
+    )
+    if entry is not None:
+        _mail(session, ctx, entry, "status_link", position_of_entry(session, entry))
+
+
+def sync_line(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
+    """After any change to an entry's state: its place in the line and its referral credit."""
+    should_wait = line.entry_is_waiting(entry, ctx.settings.double_opt_in)
+    if should_wait != entry.waiting:
+        line.add_to_bucket(session, entry.waitlist_id, entry.score, +1 if should_wait else -1)
+        entry.waiting = should_wait
+        session.flush()
+    referrer_id = entry.referred_by_entry_id
+    if referrer_id is None:
+        return
+    if entry.referral_credited and entry.status == "rejected":
+        change_credit(
+            session,
+            waitlist_id=entry.waitlist_id,
+            referrer_id=referrer_id,
+            referred_id=entry.id,
+            boost=ctx.settings.referral_boost,
+            delta=-1,
+            now=ctx.now,
+        )
+        entry.referral_credited = False
+    elif should_wait and not entry.referral_credited:
+        referrer_ip = session.scalar(select(Entry.ip_hash).where(Entry.id == referrer_id))
+        if credit_allowed(referrer_ip, entry.ip_hash, ctx.settings.referral_same_ip_credit):
+            _credit(session, ctx, referrer_id=referrer_id, referred=entry)
+            entry.referral_credited = True
+
+
+def withdraw_credit_of_deleted(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
+    if entry.referral_credited and entry.referred_by_entry_id:
+        change_credit(
+            session,
+            waitlist_id=entry.waitlist_id,
+            referrer_id=entry.referred_by_entry_id,
+            referred_id=entry.id,
+            boost=ctx.settings.referral_boost,
+            delta=-1,
+            now=ctx.now,
+        )
+
+
+def _credit(session: Session, ctx: WaitlistContext, *, referrer_id: str, referred: Entry) -> None:
+    referrer = change_credit(
+        session,
+        waitlist_id=ctx.waitlist.id,
+        referrer_id=referrer_id,
+        referred_id=referred.id,
+        boost=ctx.settings.referral_boost,
+        delta=+1,
+        now=ctx.now,
+    )
+    position = position_of_entry(session, referrer)
+    _record(
+        session, ctx, "entry.referral_credited", referrer, position, referred_entry_id=referred.id
+    )
+    _mail(session, ctx, referrer, "referral_credited", position)
+
+
+def entry_out(ctx: WaitlistContext, entry: Entry, position: int | None) -> EntryOut:
+    return EntryOut(
+        id=entry.id,
+        waitlist_id=entry.waitlist_id,
+        workspace_id=entry.workspace_id,
+        email=entry.email,
+        name=entry.name,
+        phone=entry.phone,
+        interest=entry.interest,
+        referrer=entry.referrer,
+        source=entry.source,
+        utm=entry.utm,
+        referral_code=entry.referral_code,
+        referral_link=ctx.referral_link(entry.referral_code),
+        referral_count=entry.referral_count,
+        referred_by_entry_id=entry.referred_by_entry_id,
+        position=position,
+        priority=None if position is None else position - 1,
+        status=entry.status,
+        verified=entry.verified,
+        verified_at=entry.verified_at,
+        invited_at=entry.invited_at,
+        invited_to_app_slug=entry.invited_to_app_slug,
+        invite_code=entry.invite_code,
+        unsubscribed_at=entry.unsubscribed_at,
+        coupon=entry.coupon,
+        variant_id=entry.variant_id,
+        country=entry.country,
+        metadata=entry.metadata_ or {},
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+    )
+
+
+def _record(
+    session: Session,
+    ctx: WaitlistContext,
+    type_: str,
+    entry: Entry,
+    position: int | None,
+    **extra: Any,
+) -> None:
+    data = entry_out(ctx, entry, position).model_dump(mode="json") | extra
+    record_event(
+        session,
+        workspace_id=ctx.workspace.id,
+        waitlist_id=ctx.waitlist.id,
+        entry_id=entry.id,
+        type=type_,
+        data=data,
+        now=ctx.now,
+    )
+
+
+def _mail(
+    session: Session,
+    ctx: WaitlistContext,
+    entry: Entry,
+    template: str,
+    position: int | None,
+    **links: str,
+) -> None:
+    """Queue a message unless the person left or the team switched this kind of email off."""
+    if entry.unsubscribed_at is not None:
+        return
+    if template not in TRANSACTIONAL_TEMPLATES and not (
+        ctx.workspace_settings.notifications_enabled and getattr(ctx.settings.emails, template)
+    ):
+        return
+    data = {
+        "name": entry.name,
+        "email": entry.email,
+        "waitlist_name": ctx.waitlist.display_name,
+        "position": position,
+        "referral_count": entry.referral_count,
+        "referral_link": ctx.referral_link(entry.referral_code),
+        "status_url": ctx.status_url(entry.id),
+        "unsubscribe_url": ctx.links.unsubscribe_url(entry.id, ctx.waitlist.id, ctx.now),
+        **links,
+    }
+    queue_message(
+        session,
+        workspace_id=ctx.workspace.id,
+        waitlist_id=ctx.waitlist.id,
+        entry_id=entry.id,
+        template=template,
+        to_address=entry.email,
+        data=data,
+        now=ctx.now,
+    )
+
+
+def _coupon(
+    settings: WaitlistSettings, promo_code: str | None, now: datetime
+) -> dict[str, Any] | None:
+    if not promo_code:
+        return None
+    wanted = promo_code.strip().lower()
+    promo = next((p for p in settings.promos if p.active and p.code.lower() == wanted), None)
+    if promo is None:
+        return None
+    coupon = Coupon(
+        code=f"{promo.code.upper()}-{_random_code(8).upper()}",
+        discount_type=promo.discount_type,
+        discount_value=promo.discount_value,
+        currency=promo.currency,
+        expires_at=now + timedelta(days=promo.valid_days) if promo.valid_days else None,
+    )
+    return coupon.model_dump(mode="json")
+
+
+def _random_code(length: int) -> str:
+    """Unguessable, and free of look-alike characters (0/o, 1/l/i) for people who type it."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def _column(attribute: str) -> str:
+    return "metadata" if attribute == "metadata_" else attribute
+
+
+def _no_waitlist() -> NotFound:
+    return NotFound("No such waitlist.", code="waitlist_not_found")
+
+
+def _invalid_token(status: int = 400) -> WaitlineError:
+    return WaitlineError(
+        "This link is not valid or has expired.", status=status, code="invalid_token"
+    )
+
+
+def _already_registered() -> Conflict:
+    return Conflict("This email address is already on the waitlist.", code="already_registered")
+
+
+def waiting_count(session: Session, ctx: WaitlistContext) -> int:
+    return line.waiting_count(session, ctx.waitlist.id)
+
+
+def leaders(session: Session, ctx: WaitlistContext, limit: int) -> list[tuple[Entry, int | None]]:
+    return [
+        (entry, position_of_entry(session, entry))
+        for entry in repository.leaders(session, ctx.waitlist.id, limit)
+    ]
+
+
+def confirm_error_url(session: Session, token: str, links: Links) -> str | None:
+    """Where a failed confirmation goes: `confirm_error_url` of the waitlist the token names."""
+    claims = read_token(links.secret_key, "confirm", token)
+    waitlist = session.get(Waitlist, claims.waitlist_id) if claims else None
+    return settings_view(waitlist.settings).confirm_error_url if waitlist else None
+
+
+def set_status(session: Session, ctx: WaitlistContext, entry: Entry, status: str) -> Entry:
+    """Approve or reject; rejecting leaves the line and withdraws the referral credit given."""
+    if entry.status == status:
+        return entry
+    entry.status, entry.updated_at = status, ctx.now
+    session.flush()
+    sync_line(session, ctx, entry)
+    _record(session, ctx, f"entry.{status}", entry, position_of_entry(session, entry))
+    return entry
+
+
+def mark_invited(
+    session: Session, ctx: WaitlistContext, entry: Entry, *, app_slug: str | None, code: str
+) -> Entry:
+    """Let a person in: they leave the line, and everyone behind them moves up."""
+    entry.invited_at, entry.invited_to_app_slug, entry.invite_code = ctx.now, app_slug, code
+    entry.updated_at = ctx.now
+    session.flush()
+    sync_line(session, ctx, entry)
+    _record(session, ctx, "entry.invited", entry, None)
+    return entry
+
+
+def delete_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
+    """Erase a person: out of the line, the credit they gave withdrawn, the row gone."""
+    if entry.waiting:
+        line.add_to_bucket(session, entry.waitlist_id, entry.score, -1)
+    withdraw_credit_of_deleted(session, ctx, entry)
+    # The person is being erased: the event names the entry, not who they were.
+    record_event(
+        session,
+        workspace_id=ctx.workspace.id,
+        waitlist_id=ctx.waitlist.id,
+        entry_id=entry.id,
+        type="entry.deleted",
+        data={"id": entry.id, "waitlist_id": entry.waitlist_id},
+        now=ctx.now,
+    )
+    session.execute(
+        update(Waitlist)
+        .where(Waitlist.id == entry.waitlist_id)
+        .values(entry_count=Waitlist.entry_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(entry)
+    session.flush()

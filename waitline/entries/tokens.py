@@ -1,0 +1,42 @@
+"""Signed tokens that stand for an entry: status links, email confirmation, unsubscribe.
+
+Signed rather than stored, so that any process (and the mail worker) can make the link
+again; each kind has its own salt, so one kind cannot be used as another.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+CONFIRM_LIFETIME = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class EntryToken:
+    entry_id: str
+    waitlist_id: str
+    issued_at: int
+
+
+def make_token(secret_key: str, kind: str, entry_id: str, waitlist_id: str, now: datetime) -> str:
+    serializer = URLSafeSerializer(secret_key, salt=f"waitline:{kind}")
+    return serializer.dumps([entry_id, waitlist_id, int(now.timestamp())])
+
+
+def read_token(secret_key: str, kind: str, token: str) -> EntryToken | None:
+    """The entry a token names, or None when it is not one this server signed for `kind`."""
+    serializer = URLSafeSerializer(secret_key, salt=f"waitline:{kind}")
+    try:
+        entry_id, waitlist_id, issued_at = serializer.loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not (
+        isinstance(entry_id, str) and isinstance(waitlist_id, str) and isinstance(issued_at, int)
+    ):
+        return None
+    return EntryToken(entry_id, waitlist_id, issued_at)
+
+
+def confirm_token_expired(token: EntryToken, now: datetime) -> bool:
+    return now.timestamp() - token.issued_at > CONFIRM_LIFETIME.total_seconds()

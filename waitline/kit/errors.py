@@ -1,5 +1,7 @@
 """One error family, answered as RFC 9457 problem documents."""
 
+import copy
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -118,6 +120,32 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers below answer: every 4xx and 5xx is
+    a problem document. FastAPI would advertise its own 422 schema for routes that do not
+    list 422, and file each declared problem under application/json."""
+    build = app.openapi
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    if str(status)[0] in "45":
+                        response["content"] = copy.deepcopy(problem)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("Problem", Problem.model_json_schema())
+        for unused in ("HTTPValidationError", "ValidationError"):  # the first uses the second
+            if f'"#/components/schemas/{unused}"' not in json.dumps(document):
+                schemas.pop(unused, None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or (str(loc[0]) if loc else "body")
@@ -141,6 +169,8 @@ def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(WaitlineError)
     async def _waitline_error(request: Request, exc: WaitlineError) -> JSONResponse:
         return problem_response(request, exc.status, exc.code, exc.detail, exc.errors, exc.headers)

@@ -18,6 +18,7 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="200 when the database is reachable and migrated",
+    response_model=dict[str, str],
     responses=problem_responses(503),
 )
 def readyz(request: Request):
@@ -32,7 +33,14 @@ def readyz(request: Request):
     return {"status": "ready"}
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}
+    },
+)
 def metrics(request: Request) -> Response:
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST

@@ -1,6 +1,7 @@
 """Build the FastAPI app: state, middleware, routers and error handlers."""
 
 import logging
+import random
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.secret_box = SecretBox(settings.resolved_secret_key)
     app.state.limiter = RateLimiter(settings.redis_url)
     app.state.metrics = RequestMetrics()
+    app.state.rng = random.SystemRandom()
     app.state.links = Links(settings.base_url, settings.resolved_secret_key)
     app.state.client_resolver = ClientResolver(settings.trusted_proxies)
     app.state.page_templates = Jinja2Templates(directory=str(ENTRY_TEMPLATES))

@@ -10,10 +10,9 @@ one SQL statement, so it reads one consistent snapshot.
 """
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from waitline.db.counters import bump
 from waitline.db.models import Entry, LineBucket, Waitlist
 
 BUCKET_WIDTH = 1024
@@ -55,14 +54,13 @@ def entry_is_waiting(entry: Entry, double_opt_in: bool) -> bool:
 
 def add_to_bucket(session: Session, waitlist_id: str, score: int, delta: int) -> None:
     """Count one entry into (or, with delta -1, out of) the bucket of its score."""
-    values = {"waitlist_id": waitlist_id, "bucket": bucket_of(score), "count": delta}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(LineBucket).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[LineBucket.waitlist_id, LineBucket.bucket],
-        set_={"count": LineBucket.count + delta},
+    bump(
+        session,
+        LineBucket,
+        {"waitlist_id": waitlist_id, "bucket": bucket_of(score)},
+        "count",
+        delta,
     )
-    session.execute(stmt)
 
 
 def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_score: int) -> None:

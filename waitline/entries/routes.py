@@ -25,7 +25,9 @@ from waitline.entries.service import WaitlistContext
 from waitline.kit.dependencies import AppSettings, Db, Now
 from waitline.kit.errors import WaitlineError, problem_responses
 from waitline.kit.ids import new_id
-from waitline.waitlists.service import captcha_secret
+from waitline.waitlists.schemas import PublicInfo
+from waitline.waitlists.service import captcha_secret, public_info
+from waitline.waitlists.variants import choose_variant, count_impression, variants_of
 
 router = APIRouter(tags=["public"])
 PUBLIC = "/v1/waitlists/{workspace_slug}/{waitlist_slug}"
@@ -56,6 +58,44 @@ def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db)
         request.headers.get("access-control-request-headers"),
     )
     return Response(status_code=204, headers=headers)
+
+
+@router.get(
+    PUBLIC,
+    response_model=PublicInfo,
+    responses=problem_responses(404, 429),
+    summary="Public information about a waitlist, in the copy of the variant chosen",
+)
+def waitlist_info(
+    workspace_slug: str,
+    waitlist_slug: str,
+    request: Request,
+    client: PublicClient,
+    db: Db,
+    now: Now,
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+    variant_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> PublicInfo:
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    limit_public(request, client, "public")
+    with db.transaction(write=False) as session:
+        variant = choose_variant(
+            variants_of(session, ctx.waitlist.id),
+            lang=lang,
+            accept_language=request.headers.get("accept-language"),
+            sticky_id=variant_id,
+            rng=request.app.state.rng,
+        )
+    if variant is not None:
+        with db.transaction() as session:
+            count_impression(session, variant.id, now.date())
+    return public_info(
+        ctx.workspace,
+        ctx.waitlist,
+        variant,
+        signup_count=ctx.waitlist.entry_count,
+        default_confirmation=service.DEFAULT_CONFIRMATION,
+    )
 
 
 @router.post(

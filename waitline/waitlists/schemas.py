@@ -203,3 +203,44 @@ class WaitlistOut(BaseModel):
     previous_workspace_slug: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class Brand(BaseModel):
+    name: str
+    logo_url: str | None
+    primary_color: str | None
+
+
+class PublicCaptcha(BaseModel):
+    provider: str
+    site_key: str
+
+
+class PublicForm(BaseModel):
+    collect_name: str
+    custom_fields: list[CustomField]
+    captcha: PublicCaptcha | None
+
+
+class PublicReferral(BaseModel):
+    enabled: bool
+    boost: int
+
+
+class PublicInfo(BaseModel):
+    """What anyone may know about a waitlist, in the copy of the variant chosen for them."""
+
+    workspace_slug: str
+    slug: str
+    display_name: str
+    description: str | None
+    confirmation_message: str
+    status: Status
+    locale: str | None
+    variant_id: str | None
+    brand: Brand
+    form: PublicForm
+    referral: PublicReferral
+    leaderboard: Leaderboard
+    page: PageContent
+    signup_count: int | None = None

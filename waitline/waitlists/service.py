@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from waitline.db.models import Waitlist, Workspace
+from waitline.db.models import Variant, Waitlist, Workspace
 from waitline.kit.crypto import SecretBox
 from waitline.kit.errors import Conflict, NotFound, ValidationFailed, validation_errors
 from waitline.kit.ids import is_uuid, new_id
@@ -15,11 +15,17 @@ from waitline.kit.pagination import keyset_page
 from waitline.outbox.service import record_event
 from waitline.waitlists import repository
 from waitline.waitlists.schemas import (
+    Brand,
+    PublicCaptcha,
+    PublicForm,
+    PublicInfo,
+    PublicReferral,
     WaitlistCreate,
     WaitlistOut,
     WaitlistSettings,
     WaitlistUpdate,
 )
+from waitline.workspaces.schemas import WorkspaceSettings
 
 SEALED_SECRET = "secret_key_sealed"
 
@@ -244,4 +250,46 @@ def _slug_taken(slug: str) -> Conflict:
     return Conflict(
         f"This workspace already has a waitlist with the slug {slug!r}.",
         errors={"slug": ["Already taken."]},
+    )
+
+
+def public_info(
+    workspace: Workspace,
+    waitlist: Waitlist,
+    variant: Variant | None,
+    *,
+    signup_count: int,
+    default_confirmation: str,
+) -> PublicInfo:
+    settings = settings_view(waitlist.settings)
+    brand = WorkspaceSettings.model_validate(workspace.settings or {})
+    copy = variant.copy if variant else {}
+    captcha = settings.captcha
+    return PublicInfo(
+        workspace_slug=workspace.slug,
+        slug=waitlist.slug,
+        display_name=copy.get("display_name") or waitlist.display_name,
+        description=copy.get("description") or waitlist.description,
+        confirmation_message=copy.get("confirmation_message")
+        or settings.confirmation_message
+        or default_confirmation,
+        status=waitlist.status,
+        locale=variant.locale if variant and variant.kind == "locale" else None,
+        variant_id=variant.id if variant else None,
+        brand=Brand(
+            name=brand.brand_name or workspace.name,
+            logo_url=settings.page.logo_url or brand.brand_logo_url,
+            primary_color=settings.page.theme_color or brand.primary_color,
+        ),
+        form=PublicForm(
+            collect_name=settings.collect_name,
+            custom_fields=settings.custom_fields,
+            captcha=PublicCaptcha(provider=captcha.provider, site_key=captcha.site_key)
+            if captcha
+            else None,
+        ),
+        referral=PublicReferral(enabled=settings.referral_boost > 0, boost=settings.referral_boost),
+        leaderboard=settings.leaderboard,
+        page=settings.page,
+        signup_count=None if settings.hide_counts else signup_count,
     )

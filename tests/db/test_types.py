@@ -79,14 +79,19 @@ def test_datetimes_compare_in_sql_by_instant_whatever_zone_they_were_given_in(db
     assert after == [late]
 
 
-def test_sqlite_stores_the_utc_wall_time(db):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("how SQLite keeps datetimes; PostgreSQL has timestamptz")
-    workspace_id = _store(db, datetime(2026, 7, 1, 14, 30, tzinfo=BERLIN_SUMMER))
-    with db.engine.connect() as connection:
-        raw = connection.execute(
-            text("SELECT created_at FROM workspaces WHERE id = :id"), {"id": workspace_id}
-        ).scalar()
+def test_sqlite_stores_the_utc_wall_time(tmp_path, sqlite_template):
+    """SQLite keeps no zone, so the text must be UTC for comparisons to hold."""
+    path = tmp_path / "wall.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    db = Database(f"sqlite:///{path}")
+    try:
+        workspace_id = _store(db, datetime(2026, 7, 1, 14, 30, tzinfo=BERLIN_SUMMER))
+        with db.engine.connect() as connection:
+            raw = connection.execute(
+                text("SELECT created_at FROM workspaces WHERE id = :id"), {"id": workspace_id}
+            ).scalar()
+    finally:
+        db.dispose()
     assert raw.startswith("2026-07-01 12:30:00")
 
 

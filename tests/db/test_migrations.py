@@ -1,0 +1,95 @@
+"""One set of Alembic migrations takes an empty SQLite or PostgreSQL database to the models."""
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.sql.elements import TextClause
+
+from waitline.db.migrate import alembic_config, is_current, upgrade
+from waitline.db.models import Base
+from waitline.db.session import Database
+
+
+def _tables(db: Database) -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def test_an_empty_database_is_not_current_until_upgraded(empty_database_url):
+    db = Database(empty_database_url)
+    try:
+        assert is_current(db.engine) is False
+        upgrade(db.engine)
+        assert is_current(db.engine) is True
+        assert _tables(db) == set(Base.metadata.tables) | {"alembic_version"}
+    finally:
+        db.dispose()
+
+
+def test_the_migrated_schema_matches_the_models(empty_database_url):
+    """Every column, index and constraint of db/models.py exists as a migration says."""
+    db = Database(empty_database_url)
+    try:
+        upgrade(db.engine)
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "render_as_batch": True}
+            )
+            differences = compare_metadata(context, Base.metadata)
+        if db.engine.dialect.name == "sqlite":
+            differences = _without_reflected_expression_indexes(differences)
+        assert differences == [], "models and migrations disagree; add a migration"
+    finally:
+        db.dispose()
+
+
+def _without_reflected_expression_indexes(differences: list) -> list:
+    """SQLite reflects an index on `referral_count DESC` as one on `referral_count`, so
+    Alembic reports such an index as removed and added again. Drop exactly those pairs:
+    same name both ways, and the model's index holds an expression."""
+    with_expressions = {
+        index.name
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if any(isinstance(e, TextClause) for e in index.expressions)
+    }
+    removed = {d[1].name for d in differences if d[0] == "remove_index"}
+    added = {d[1].name for d in differences if d[0] == "add_index"}
+    blind = removed & added & with_expressions
+    return [
+        d for d in differences if not (d[0] in ("add_index", "remove_index") and d[1].name in blind)
+    ]
+
+
+def test_upgrading_twice_changes_nothing(empty_database_url):
+    db = Database(empty_database_url)
+    try:
+        upgrade(db.engine)
+        before = _tables(db)
+        upgrade(db.engine)
+        assert _tables(db) == before
+        assert is_current(db.engine)
+    finally:
+        db.dispose()
+
+
+def test_every_migration_downgrades_to_empty_and_upgrades_again(empty_database_url):
+    db = Database(empty_database_url)
+    config = alembic_config()
+    try:
+        upgrade(db.engine)
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        assert _tables(db) <= {"alembic_version"}
+        assert is_current(db.engine) is False
+        upgrade(db.engine)
+        assert is_current(db.engine)
+    finally:
+        db.dispose()
+
+
+def test_the_migrations_form_one_line():
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: merge them"

@@ -122,8 +122,8 @@ def test_init_with_a_taken_slug_fails_with_a_message(run, database_url):
     _init(run, database_url, "--workspace", "acme")
     again = run("init", "--json", "--workspace", "acme", database_url=database_url)
     assert again.exit_code == 1
-    assert "acme" in again.output and "taken" in again.output
-    assert "{" not in again.stdout  # no half-made JSON object
+    assert "'acme' is taken" in again.stderr
+    assert again.stdout == ""  # nothing a script would mistake for the JSON object
     assert "Traceback" not in again.output
 
 
@@ -134,7 +134,7 @@ def test_init_with_a_taken_slug_fails_with_a_message(run, database_url):
 def test_init_with_a_bad_value_is_a_usage_error(run, tmp_path, option, value):
     result = run("init", "--json", option, value)
     assert result.exit_code == 2, result.output
-    assert "Invalid value" in result.output
+    assert f"Invalid value for '{option}'" in result.stderr
     assert not (tmp_path / "data" / "waitline.db").exists()  # refused before touching a DB
 
 

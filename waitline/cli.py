@@ -23,6 +23,19 @@ app = typer.Typer(
     help="Waitline: a self-hosted waitlist and referral platform.", no_args_is_help=True
 )
 console = Console()
+errors = Console(stderr=True)  # so `init --json` leaves stdout to the JSON alone
+
+
+def _checked(check):
+    """A typer callback that runs a field check and reports the option it failed on."""
+
+    def callback(value: str) -> str:
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    return callback
 
 
 def _migrated_database() -> Database:
@@ -75,19 +88,18 @@ def serve(
 
 @app.command()
 def init(
-    workspace: Annotated[str, typer.Option(help="Slug of the workspace to create.")] = "default",
-    email: Annotated[str, typer.Option(help="The owner's email.")] = "owner@example.com",
+    workspace: Annotated[
+        str, typer.Option(help="Slug of the workspace to create.", callback=_checked(check_slug))
+    ] = "default",
+    email: Annotated[
+        str, typer.Option(help="The owner's email.", callback=_checked(check_email_syntax))
+    ] = "owner@example.com",
     password: Annotated[
         str | None, typer.Option(help="The owner's password (generated if not given).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create a workspace, its owner and a write API key; print them (the key only this once)."""
-    try:
-        check_slug(workspace)
-        check_email_syntax(email)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
     password = password or secrets.token_urlsafe(12)
     db = _migrated_database()
     now = Clock().now()
@@ -101,7 +113,7 @@ def init(
                 session, workspace_id=ws.id, name="init", scope="write", now=now
             )
     except WaitlineError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
+        errors.print(exc.detail, style="red", markup=False)
         raise typer.Exit(1) from None
     finally:
         db.dispose()

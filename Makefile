@@ -19,3 +19,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check waitline tests
+
+bench: $(STAMP)
+	$(PY) bench/run.py

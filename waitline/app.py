@@ -2,8 +2,10 @@
 
 import logging
 import random
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -32,6 +34,7 @@ from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
 from waitline.waitlists import routes as waitlist_routes
 from waitline.workspaces import routes as workspace_routes
 
+THREADS = 8
 ENTRY_TEMPLATES = Path(__file__).parent / "entries" / "templates"
 DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
 
@@ -41,7 +44,7 @@ RFC 9457 problem documents with a stable `code`."""
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(title="Waitline", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title="Waitline", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.clock = clock or Clock()
     app.state.db = Database(settings.resolved_database_url)
@@ -55,7 +58,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     install_error_handlers(app)
     app.add_exception_handler(WorkspaceMoved, _redirect_to_renamed_workspace)
-    for module in (ops_routes, auth_routes, workspace_routes, waitlist_routes, entry_routes):
+    # The public routes first: they take the load, and routes are matched in order.
+    for module in (entry_routes, ops_routes, auth_routes, workspace_routes, waitlist_routes):
         app.include_router(module.router)
 
     # Listed innermost first: the request id wraps everything, so every answer carries it.
@@ -70,6 +74,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    # Routes run in a thread pool; a few threads keep the cores busy, while anyio's default
+    # of 40 makes them fight over the GIL and the connection pool under load.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
 
 
 def _credential_reader(app: FastAPI):

@@ -1,7 +1,5 @@
 """GET /v1/workspaces, GET|PATCH /v1/workspaces/{wid}: a credential sees its own workspace."""
 
-import uuid
-
 import pytest
 
 from waitline.workspaces import repository
@@ -46,7 +44,10 @@ def test_another_workspaces_id_is_not_found(client, tenant, make_tenant):
     assert client.get(other.path(), headers=other.auth).json()["name"] == "Other"
 
 
-@pytest.mark.parametrize("workspace_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+# A fixed id: xdist workers must collect the same parameters.
+@pytest.mark.parametrize(
+    "workspace_id", ["5f0b6c1e-8d1a-4c57-9a43-2f6a8f1f7d10", "not-a-uuid", "1"]
+)
 def test_an_unknown_or_malformed_workspace_id_is_not_found(client, tenant, workspace_id):
     response = client.get(f"/v1/workspaces/{workspace_id}", headers=tenant.auth)
 

@@ -9,7 +9,7 @@ about BUCKET_WIDTH index entries): O(sqrt n) for lines up to ~BUCKET_WIDTH squar
 one SQL statement, so it reads one consistent snapshot.
 """
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.counters import bump
@@ -69,38 +69,59 @@ def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_scor
         add_to_bucket(session, waitlist_id, new_score, +1)
 
 
-def position_query(waitlist_id: str, score: int, seq: int):
-    """The position of a waiting entry with this score and seq, as one scalar select."""
-    bucket = bucket_of(score)
+def _position_statement():
+    """1 + waiting entries in the buckets ahead + those ahead inside the entry's own bucket.
+
+    Built once with bound parameters: this runs on every status page, and building a
+    statement costs more than running it.
+    """
+    buckets, entries = LineBucket.__table__, Entry.__table__
     ahead_in_buckets = (
-        select(func.coalesce(func.sum(LineBucket.count), 0))
-        .where(LineBucket.waitlist_id == waitlist_id, LineBucket.bucket < bucket)
+        select(func.coalesce(func.sum(buckets.c.count), 0))
+        .where(
+            buckets.c.waitlist_id == bindparam("waitlist_id"),
+            buckets.c.bucket < bindparam("bucket"),
+        )
         .scalar_subquery()
     )
+    score, seq = bindparam("score"), bindparam("seq")
     ahead_in_bucket = (
         select(func.count())
-        .select_from(Entry)
+        .select_from(entries)
         .where(
-            Entry.waitlist_id == waitlist_id,
-            Entry.waiting == True,  # noqa: E712 - the partial index's own predicate
-            Entry.score >= bucket * BUCKET_WIDTH,
-            Entry.score <= score,
-            or_(Entry.score < score, Entry.seq < seq),
+            entries.c.waitlist_id == bindparam("waitlist_id"),
+            entries.c.waiting == True,  # noqa: E712 - the partial index's own predicate
+            entries.c.score >= bindparam("bucket_start"),
+            entries.c.score <= score,
+            or_(entries.c.score < score, entries.c.seq < seq),
         )
         .scalar_subquery()
     )
     return select(literal(1) + ahead_in_buckets + ahead_in_bucket)
 
 
+POSITION = _position_statement()
+WAITING_COUNT = select(func.coalesce(func.sum(LineBucket.__table__.c.count), 0)).where(
+    LineBucket.__table__.c.waitlist_id == bindparam("waitlist_id")
+)
+
+
 def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
-    return int(session.scalar(position_query(waitlist_id, score, seq)))
+    bucket = bucket_of(score)
+    params = {
+        "waitlist_id": waitlist_id,
+        "bucket": bucket,
+        "bucket_start": bucket * BUCKET_WIDTH,
+        "score": score,
+        "seq": seq,
+    }
+    return int(session.connection().execute(POSITION, params).scalar_one())
 
 
 def waiting_count(session: Session, waitlist_id: str) -> int:
-    stmt = select(func.coalesce(func.sum(LineBucket.count), 0)).where(
-        LineBucket.waitlist_id == waitlist_id
+    return int(
+        session.connection().execute(WAITING_COUNT, {"waitlist_id": waitlist_id}).scalar_one()
     )
-    return int(session.scalar(stmt))
 
 
 def rebuild_line(session: Session, waitlist: Waitlist, *, boost: int, double_opt_in: bool) -> None:

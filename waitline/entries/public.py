@@ -24,7 +24,7 @@ class Client:
         return keyed_hash(secret_key, self.ip)
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     resolver = request.app.state.client_resolver
     return Client(resolver.ip(request), resolver.country(request), request.headers.get("origin"))
 

@@ -1,14 +1,18 @@
 """Statements for entries."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Entry
 
+# Built once: the status page looks an entry up on every visit.
+BY_ID = select(Entry).where(
+    Entry.id == bindparam("entry_id"), Entry.waitlist_id == bindparam("waitlist_id")
+)
+
 
 def by_id(session: Session, waitlist_id: str, entry_id: str) -> Entry | None:
-    stmt = select(Entry).where(Entry.id == entry_id, Entry.waitlist_id == waitlist_id)
-    return session.scalar(stmt)
+    return session.scalar(BY_ID, {"entry_id": entry_id, "waitlist_id": waitlist_id})
 
 
 def by_email(session: Session, waitlist_id: str, email_normalized: str) -> Entry | None:

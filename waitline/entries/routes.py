@@ -37,11 +37,9 @@ def _links(request: Request) -> Links:
     return request.app.state.links
 
 
-def _context(
-    request: Request, db, client, workspace_slug: str, waitlist_slug: str, now
-) -> WaitlistContext:
-    with db.transaction(write=False) as session:
-        workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+def _context(request: Request, session, client, workspace_slug: str, waitlist_slug: str, now):
+    """The waitlist the path names, with CORS allowed for its origins."""
+    workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
     allow_cors(request, waitlist, client)
     return WaitlistContext.of(workspace, waitlist, _links(request), now)
 
@@ -76,9 +74,9 @@ def waitlist_info(
     lang: Annotated[str | None, Query(max_length=35)] = None,
     variant_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> PublicInfo:
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
     limit_public(request, client, "public")
     with db.transaction(write=False) as session:
+        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         variant = choose_variant(
             variants_of(session, ctx.waitlist.id),
             lang=lang,
@@ -115,11 +113,12 @@ def join_waitlist(
     settings: AppSettings,
     now: Now,
 ) -> JoinResponse:
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
-    limit_public(request, client, "signup", ctx.waitlist.id)
+    limit_public(request, client, "signup", f"{workspace_slug}/{waitlist_slug}")
+    with db.transaction(write=False) as session:
+        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
     service.ensure_accepting(ctx)
     if body.website:
-        return _decoy(ctx, body)
+        return _decoy(ctx, body, db)
     checked = check_join(ctx.settings, body)
     if ctx.settings.captcha is not None:
         secret = captcha_secret(ctx.waitlist, request.app.state.secret_box)
@@ -152,24 +151,29 @@ def join_waitlist(
     )
 
 
-def _decoy(ctx: WaitlistContext, body: JoinRequest) -> JoinResponse:
-    """What a bot that filled the honeypot sees: a normal answer, and nothing stored."""
+def _decoy(ctx: WaitlistContext, body: JoinRequest, db) -> JoinResponse:
+    """What a bot that filled the honeypot sees: an answer shaped like a real one (a place at
+    the back of the line, a code from the same alphabet, a signed token), and nothing stored."""
     fake_id = new_id()
-    code = fake_id.replace("-", "")[:10]
+    code = service.random_code(10)
+    position = None
+    if not ctx.settings.double_opt_in:
+        with db.transaction(write=False) as session:
+            position = service.waiting_count(session, ctx) + 1
     return JoinResponse(
         id=fake_id,
         email=body.email,
         name=body.name,
-        position=None,
-        priority=None,
+        position=position,
+        priority=None if position is None else position - 1,
         referral_code=code,
         referral_link=ctx.referral_link(code),
         referral_count=0,
         status="pending",
         verified=False,
         requires_confirmation=ctx.settings.double_opt_in,
-        status_token=fake_id,
-        status_url=ctx.links.status_url(ctx.workspace.slug, ctx.waitlist.slug, fake_id),
+        status_token=ctx.links.status_token(fake_id, ctx.waitlist.id, ctx.now),
+        status_url=ctx.status_url(fake_id),
         coupon=None,
         message=ctx.settings.confirmation_message or service.DEFAULT_CONFIRMATION,
         created_at=ctx.now,
@@ -191,9 +195,9 @@ def entry_status(
     db: Db,
     now: Now,
 ) -> StatusResponse:
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
     limit_public(request, client, "public")
     with db.transaction(write=False) as session:
+        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         entry = service.entry_for_token(session, ctx, token)
         position = service.position_of_entry(session, entry)
         waiting = None if ctx.settings.hide_counts else service.waiting_count(session, ctx)
@@ -226,8 +230,9 @@ def status_link(
     db: Db,
     now: Now,
 ) -> dict[str, str]:
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
-    limit_public(request, client, "signup", ctx.waitlist.id)
+    limit_public(request, client, "signup", f"{workspace_slug}/{waitlist_slug}")
+    with db.transaction(write=False) as session:
+        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
     try:
         normalized = check_email(body.email).normalized
     except ValueError:
@@ -252,14 +257,14 @@ def leaderboard(
     now: Now,
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
 ) -> Leaderboard:
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
     limit_public(request, client, "public")
-    board = ctx.settings.leaderboard
-    if not board.enabled:
-        raise WaitlineError(
-            "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
-        )
     with db.transaction(write=False) as session:
+        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
+        board = ctx.settings.leaderboard
+        if not board.enabled:
+            raise WaitlineError(
+                "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
+            )
         leaders = service.leaders(session, ctx, limit or board.length)
     return Leaderboard(
         data=[

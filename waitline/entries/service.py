@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,22 +73,30 @@ class WaitlistContext:
         return self.links.status_url(self.workspace.slug, self.waitlist.slug, token)
 
 
+# Built once: every public request starts with this lookup.
+PUBLIC_WAITLIST = (
+    select(Workspace, Waitlist)
+    .join(Waitlist, Waitlist.workspace_id == Workspace.id)
+    .where(
+        Workspace.slug == bindparam("workspace_slug"), Waitlist.slug == bindparam("waitlist_slug")
+    )
+)
+
+
 def public_waitlist(
     session: Session, workspace_slug: str, waitlist_slug: str
 ) -> tuple[Workspace, Waitlist]:
     """A waitlist the public may see: any status but draft."""
-    workspace = workspaces.by_slug(session, workspace_slug)
-    if workspace is None:
-        renamed = workspaces.by_previous_slug(session, workspace_slug)
-        if renamed is not None:
-            raise WorkspaceMoved(workspace_slug, renamed.slug)
+    params = {"workspace_slug": workspace_slug, "waitlist_slug": waitlist_slug}
+    found = session.execute(PUBLIC_WAITLIST, params).first()
+    if found is None:
+        if workspaces.by_slug(session, workspace_slug) is None:
+            renamed = workspaces.by_previous_slug(session, workspace_slug)
+            if renamed is not None:
+                raise WorkspaceMoved(workspace_slug, renamed.slug)
         raise _no_waitlist()
-    waitlist = session.scalar(
-        select(Waitlist).where(
-            Waitlist.workspace_id == workspace.id, Waitlist.slug == waitlist_slug
-        )
-    )
-    if waitlist is None or waitlist.status == "draft":
+    workspace, waitlist = found
+    if waitlist.status == "draft":
         raise _no_waitlist()
     return workspace, waitlist
 
@@ -149,7 +157,7 @@ def join(
         "referrer": request.referrer,
         "source": request.source,
         "utm": request.utm.model_dump() if request.utm else None,
-        "referral_code": _random_code(10),
+        "referral_code": random_code(10),
         "referral_count": 0,
         "referred_by_entry_id": referrer.id if referrer else None,
         "referral_credited": False,
@@ -442,7 +450,7 @@ def _coupon(
     if promo is None:
         return None
     coupon = Coupon(
-        code=f"{promo.code.upper()}-{_random_code(8).upper()}",
+        code=f"{promo.code.upper()}-{random_code(8).upper()}",
         discount_type=promo.discount_type,
         discount_value=promo.discount_value,
         currency=promo.currency,
@@ -451,7 +459,7 @@ def _coupon(
     return coupon.model_dump(mode="json")
 
 
-def _random_code(length: int) -> str:
+def random_code(length: int) -> str:
     """Unguessable, and free of look-alike characters (0/o, 1/l/i) for people who type it."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 

@@ -1,4 +1,8 @@
-"""The request-scoped things every route may ask for, as `Annotated` aliases."""
+"""The request-scoped things every route may ask for, as `Annotated` aliases.
+
+The ones that only read app state are `async def`, so FastAPI calls them inline instead of
+handing each to the thread pool.
+"""
 
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,19 +23,19 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     return request.app.state.clock.now()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_secret_box(request: Request) -> SecretBox:
+async def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 

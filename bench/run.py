@@ -1,0 +1,239 @@
+"""Waitline benchmarks: a real `waitline serve`, load from wrk in another process.
+
+Every figure is a ratio of two rates measured side by side in the same run, so that the
+machine's speed cancels out. Writes bench/results/latest.md.
+
+    make bench                      # SQLite, and PostgreSQL when WAITLINE_BENCH_DATABASE_URL
+                                    # (or WAITLINE_TEST_DATABASE_URL) is set
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+from waitline.db.migrate import upgrade
+from waitline.db.models import Waitlist
+from waitline.db.session import Database
+from waitline.entries.line import rebuild_line
+from waitline.entries.links import Links
+
+HERE = Path(__file__).parent
+VENV_BIN = Path(sys.executable).parent
+SECRET = "bench-secret-key"
+SMALL, LARGE = 10_000, int(os.environ.get("WAITLINE_BENCH_LARGE", "1000000"))
+DURATION = os.environ.get("WAITLINE_BENCH_DURATION", "10s")
+CONNECTIONS = 64
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    print("installing wrk (Debian package)...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fill(db: Database, workspace_id: str, waitlist_id: str, count: int) -> None:
+    """`count` waiting entries, one in seven with a few referrals, straight into SQL."""
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        if db.engine.dialect.name == "postgresql":
+            session.execute(
+                text(
+                    "INSERT INTO entries (id, waitlist_id, workspace_id, seq, email, email_normalized,"
+                    " source, referral_code, referral_count, referral_credited, score, waiting, status,"
+                    " verified, metadata, created_at, updated_at)"
+                    " SELECT gen_random_uuid()::text, :wl, :ws, i, 'f' || i || '@example.com',"
+                    " 'f' || i || '@example.com', 'import', 'r' || i,"
+                    " CASE WHEN i % 7 = 0 THEN i % 5 ELSE 0 END, false, i, true, 'pending', false,"
+                    " '{}'::jsonb, :now, :now FROM generate_series(1, :n) AS i"
+                ),
+                {"wl": waitlist_id, "ws": workspace_id, "n": count, "now": now},
+            )
+        else:
+            session.execute(
+                text(
+                    "INSERT INTO entries (id, waitlist_id, workspace_id, seq, email, email_normalized,"
+                    " source, referral_code, referral_count, referral_credited, score, waiting, status,"
+                    " verified, metadata, created_at, updated_at)"
+                    " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n)"
+                    " SELECT lower(hex(randomblob(16))), :wl, :ws, i, 'f' || i || '@example.com',"
+                    " 'f' || i || '@example.com', 'import', 'r' || i,"
+                    " CASE WHEN i % 7 = 0 THEN i % 5 ELSE 0 END, 0, i, 1, 'pending', 0, '{}',"
+                    " :now, :now FROM n"
+                ),
+                {"wl": waitlist_id, "ws": workspace_id, "n": count, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f")},
+            )
+        waitlist = session.get(Waitlist, waitlist_id)
+        waitlist.last_seq = waitlist.entry_count = count
+        rebuild_line(session, waitlist, boost=1, double_opt_in=False)
+
+
+def sample_ids(db: Database, waitlist_id: str, count: int) -> list[str]:
+    with db.transaction(write=False) as session:
+        rows = session.execute(
+            text("SELECT id FROM entries WHERE waitlist_id = :wl ORDER BY random() LIMIT :n"),
+            {"wl": waitlist_id, "n": count},
+        )
+        return [row[0] for row in rows]
+
+
+def wrk(url: str, script: str | None = None, *script_args: str) -> dict:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
+    if script:
+        command += ["-s", str(HERE / script), "--", *script_args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    result = {"rate": rate}
+    found = re.search(r"RESULT (.*)", output)
+    if found:
+        result.update({k: int(v) for k, v in (pair.split("=") for pair in found.group(1).split())})
+    return result
+
+
+def bench_backend(name: str, url: str, workdir: Path) -> dict:
+    db = Database(url)
+    upgrade(db.engine)
+    env = {
+        **os.environ,
+        "WAITLINE_DATABASE_URL": url,
+        "WAITLINE_DATA_DIR": str(workdir),
+        "WAITLINE_SECRET_KEY": SECRET,
+        "WAITLINE_RATE_LIMIT_SIGNUP": "100000000/minute",
+        "WAITLINE_RATE_LIMIT_PUBLIC": "100000000/minute",
+        "WAITLINE_RATE_LIMIT_ADMIN": "100000000/minute",
+    }
+    slug = f"bench{random.randrange(10**6)}"
+    init = subprocess.run(
+        [VENV_BIN / "waitline", "init", "--workspace", slug, "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    credentials = json.loads(init.stdout)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [VENV_BIN / "waitline", "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {credentials['api_key']}"})
+        waitlists = {}
+        for wl in ("signups", "small", "large"):
+            body = {"slug": wl, "display_name": wl, "status": "open",
+                    "settings": {"leaderboard": {"enabled": True, "length": 10}}}
+            response = admin.post(f"/v1/workspaces/{credentials['workspace_id']}/waitlists", json=body)
+            response.raise_for_status()
+            waitlists[wl] = response.json()["id"]
+        print(f"[{name}] filling {SMALL:,} and {LARGE:,} entries...", flush=True)
+        started = time.perf_counter()
+        fill(db, credentials["workspace_id"], waitlists["small"], SMALL)
+        fill(db, credentials["workspace_id"], waitlists["large"], LARGE)
+        print(f"[{name}] filled in {time.perf_counter() - started:.0f} s", flush=True)
+
+        links = Links(base, SECRET)
+        now = datetime.now(UTC)
+        path_files = {}
+        for wl in ("small", "large"):
+            ids = sample_ids(db, waitlists[wl], 2000)
+            path = workdir / f"{wl}.paths"
+            path.write_text("".join(
+                f"/v1/waitlists/{slug}/{wl}/status?token={links.status_token(i, waitlists[wl], now)}\n"
+                for i in ids
+            ))
+            path_files[wl] = path
+        leaderboard_paths = workdir / "leaderboard.paths"
+        leaderboard_paths.write_text(f"/v1/waitlists/{slug}/large/leaderboard\n")
+
+        results = {"backend": name}
+        print(f"[{name}] healthz", flush=True)
+        results["healthz"] = wrk(f"{base}/healthz")
+        print(f"[{name}] signups", flush=True)
+        results["signup"] = wrk(f"{base}/v1/waitlists/{slug}/signups/entries", "signup.lua", slug)
+        with db.transaction(write=False) as session:
+            results["signup"]["stored"] = session.execute(
+                text("SELECT count(*) FROM entries WHERE waitlist_id = :wl"), {"wl": waitlists["signups"]}
+            ).scalar_one()
+        for wl in ("small", "large"):
+            print(f"[{name}] status {wl}", flush=True)
+            results[f"status_{wl}"] = wrk(base, "paths.lua", str(path_files[wl]))
+        print(f"[{name}] leaderboard", flush=True)
+        results["leaderboard"] = wrk(base, "paths.lua", str(leaderboard_paths))
+        return results
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        db.dispose()
+
+
+def report(all_results: list[dict]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores; `waitline serve --workers 2`;"
+        f" wrk with 2 threads and {CONNECTIONS} connections for {DURATION} per figure;"
+        f" lines of {SMALL:,} and {LARGE:,} waiting entries.",
+        "",
+        "| backend | figure | value | target |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in all_results:
+        b = r["backend"]
+        health, signup = r["healthz"]["rate"], r["signup"]
+        small, large, board = r["status_small"], r["status_large"], r["leaderboard"]
+        lines += [
+            f"| {b} | `GET /healthz` requests/s (the yardstick) | {health:,.0f} | |",
+            f"| {b} | signups/s | {signup['rate']:,.0f} ({signup['rate'] / health:.2f} of healthz) | ≥ 2,500 |",
+            f"| {b} | signup p99 | {signup['p99_us'] / 1000:.1f} ms | ≤ 100 ms |",
+            f"| {b} | signups answered 201 / other / rows stored | {signup['created']:,} / {signup['other']:,}"
+            f" / {signup['stored']:,} | 201 = stored, no other |",
+            f"| {b} | status lookups/s at {SMALL:,} | {small['rate']:,.0f} (p99 {small['p99_us'] / 1000:.1f} ms) | |",
+            f"| {b} | status lookups/s at {LARGE:,} | {large['rate']:,.0f} (p99 {large['p99_us'] / 1000:.1f} ms) | ≥ 2,000 |",
+            f"| {b} | status rate ratio, {LARGE:,} vs {SMALL:,} | {large['rate'] / small['rate']:.2f} | ≥ 0.7 |",
+            f"| {b} | status answers not 200 | {small['other'] + large['other']} | 0 |",
+            f"| {b} | leaderboard p99 at {LARGE:,} | {board['p99_us'] / 1000:.1f} ms ({board['rate']:,.0f}/s) | ≤ 20 ms |",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ensure_wrk()
+    backends = []
+    with tempfile.TemporaryDirectory(prefix="waitline-bench-") as tmp:
+        workdir = Path(tmp)
+        backends.append(("sqlite", f"sqlite:///{workdir / 'bench.db'}"))
+        pg = os.environ.get("WAITLINE_BENCH_DATABASE_URL") or os.environ.get("WAITLINE_TEST_DATABASE_URL")
+        if pg:
+            backends.append(("postgresql", pg))
+        results = [bench_backend(name, url, workdir) for name, url in backends]
+    out = HERE / "results" / "latest.md"
+    out.write_text(report(results))
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Variant, Waitlist, Workspace
+from waitline.entries.line import rebuild_line
 from waitline.kit.crypto import SecretBox
 from waitline.kit.errors import Conflict, NotFound, ValidationFailed, validation_errors
 from waitline.kit.ids import is_uuid, new_id
@@ -185,8 +186,10 @@ def update_waitlist(
     if body.settings:
         new_settings = merge_settings(waitlist.settings, body.settings, box)
         if _in_force(new_settings, box) != _in_force(waitlist.settings, box):
+            before = settings_view(waitlist.settings)
             waitlist.settings = new_settings
             changed.append("settings")
+            _reorder_line_if_rules_changed(session, waitlist, before)
     if changed:
         waitlist.updated_at = now
         session.flush()
@@ -194,6 +197,18 @@ def update_waitlist(
     if body.status is not None:
         change_status(session, workspace, waitlist, body.status, now=now)
     return waitlist
+
+
+def _reorder_line_if_rules_changed(
+    session: Session, waitlist: Waitlist, before: WaitlistSettings
+) -> None:
+    """A new boost changes every score; a new opt-in rule changes who is waiting."""
+    after = settings_view(waitlist.settings)
+    if (after.referral_boost, after.double_opt_in) != (before.referral_boost, before.double_opt_in):
+        session.flush()
+        rebuild_line(
+            session, waitlist, boost=after.referral_boost, double_opt_in=after.double_opt_in
+        )
 
 
 def change_status(

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from waitline.entries import service
@@ -44,6 +44,42 @@ def _context(request: Request, session, client, workspace_slug: str, waitlist_sl
     return WaitlistContext.of(workspace, waitlist, _links(request), now)
 
 
+def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitlist_slug: str):
+    """Count the request before anything is looked up. A refusal must still be readable by
+    an allowed origin, so only then is the waitlist looked up for its CORS origins."""
+    key = f"{workspace_slug}/{waitlist_slug}" if policy == "signup" else ""
+    try:
+        limit_public(request, client, policy, key)
+    except WaitlineError:
+        if client.origin:
+            with db.transaction(write=False) as session:
+                try:
+                    _, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+                except WaitlineError:  # no such waitlist, or moved: no origins to allow
+                    waitlist = None
+            if waitlist is not None:
+                allow_cors(request, waitlist, client)
+        raise
+
+
+def _signup_context(
+    workspace_slug: str,
+    waitlist_slug: str,
+    request: Request,
+    client: PublicClient,
+    db: Db,
+    now: Now,
+) -> WaitlistContext:
+    """Limit, then find the waitlist, as a dependency of the POST routes: FastAPI resolves
+    dependencies before it validates the body, so a body it refuses (422) carries CORS too."""
+    _limit(request, db, client, "signup", workspace_slug, waitlist_slug)
+    with db.transaction(write=False) as session:
+        return _context(request, session, client, workspace_slug, waitlist_slug, now)
+
+
+SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
+
+
 @router.options(PUBLIC + "/{rest:path}", include_in_schema=False)
 @router.options(PUBLIC, include_in_schema=False)
 def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
@@ -74,7 +110,7 @@ def waitlist_info(
     lang: Annotated[str | None, Query(max_length=35)] = None,
     variant_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> PublicInfo:
-    limit_public(request, client, "public")
+    _limit(request, db, client, "public", workspace_slug, waitlist_slug)
     with db.transaction(write=False) as session:
         ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         variant = choose_variant(
@@ -104,8 +140,7 @@ def waitlist_info(
     summary="Join a waitlist",
 )
 def join_waitlist(
-    workspace_slug: str,
-    waitlist_slug: str,
+    ctx: SignupContext,
     body: JoinRequest,
     request: Request,
     client: PublicClient,
@@ -113,9 +148,6 @@ def join_waitlist(
     settings: AppSettings,
     now: Now,
 ) -> JoinResponse:
-    limit_public(request, client, "signup", f"{workspace_slug}/{waitlist_slug}")
-    with db.transaction(write=False) as session:
-        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
     service.ensure_accepting(ctx)
     if body.website:
         return _decoy(ctx, body, db)
@@ -195,7 +227,7 @@ def entry_status(
     db: Db,
     now: Now,
 ) -> StatusResponse:
-    limit_public(request, client, "public")
+    _limit(request, db, client, "public", workspace_slug, waitlist_slug)
     with db.transaction(write=False) as session:
         ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         entry = service.entry_for_token(session, ctx, token)
@@ -221,18 +253,7 @@ def entry_status(
     responses=problem_responses(404, 422, 429),
     summary="Mail the status link to an address, if it is on the list (always 202)",
 )
-def status_link(
-    workspace_slug: str,
-    waitlist_slug: str,
-    body: StatusLinkRequest,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
-) -> dict[str, str]:
-    limit_public(request, client, "signup", f"{workspace_slug}/{waitlist_slug}")
-    with db.transaction(write=False) as session:
-        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
+def status_link(ctx: SignupContext, body: StatusLinkRequest, db: Db) -> dict[str, str]:
     try:
         normalized = check_email(body.email).normalized
     except ValueError:
@@ -257,7 +278,7 @@ def leaderboard(
     now: Now,
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
 ) -> Leaderboard:
-    limit_public(request, client, "public")
+    _limit(request, db, client, "public", workspace_slug, waitlist_slug)
     with db.transaction(write=False) as session:
         ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         board = ctx.settings.leaderboard

@@ -4,6 +4,7 @@ import logging
 import random
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio
 from fastapi import FastAPI, Request, Response
@@ -101,7 +102,11 @@ def _credential_reader(app: FastAPI):
 
 
 async def _redirect_to_renamed_workspace(request: Request, exc: WorkspaceMoved) -> Response:
-    path = request.url.path.replace(f"/{exc.old_slug}/", f"/{exc.new_slug}/", 1)
+    """The same route with the new workspace slug; only that path parameter changes."""
+    params = {**request.path_params, "workspace_slug": exc.new_slug}
+    path = request.scope["route"].path_format.format(
+        **{k: quote(str(v)) for k, v in params.items()}
+    )
     query = f"?{request.url.query}" if request.url.query else ""
     return RedirectResponse(path + query, status_code=308)
 

@@ -182,11 +182,6 @@ def test_a_renamed_workspaces_old_slug_redirects_with_308(
     assert client.get("/v1/waitlists/acme-labs/launch").json()["workspace_slug"] == "acme-labs"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app._redirect_to_renamed_workspace replaces the first '/{old}/' in the path, "
-    "which for an old slug 'waitlists' is the /v1/waitlists/ prefix itself",
-)
 def test_a_renamed_workspace_whose_old_slug_is_also_a_path_segment_redirects_right(
     client, make_tenant, make_waitlist
 ):

@@ -1,7 +1,9 @@
 """Counter rows bumped atomically with one upsert, the same way on SQLite and PostgreSQL."""
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -9,12 +11,20 @@ from sqlalchemy.orm import Session
 
 def bump(session: Session, model: type, key: dict[str, Any], column: str, delta: int) -> None:
     """Add `delta` to `column` of the row at `key`, creating it at `delta` if missing."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    counter = getattr(model, column)
-    stmt = insert(model).values(**key, **{column: delta})
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[getattr(model, name) for name in key],
-            set_={column: counter + delta},
-        )
+    connection = session.connection()
+    stmt = _upsert(connection.dialect.name, model, tuple(key), column)
+    connection.execute(stmt, {**key, "delta": delta})
+
+
+@cache
+def _upsert(dialect: str, model: type, key: tuple[str, ...], column: str):
+    """Built once per counter: on hot paths, building a statement costs more than running it."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__
+    stmt = insert(table).values(
+        {**{name: bindparam(name) for name in key}, column: bindparam("delta")}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c[name] for name in key],
+        set_={column: table.c[column] + stmt.excluded[column]},
     )

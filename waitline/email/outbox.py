@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from waitline.db.models import Message
 from waitline.kit.ids import new_id
 
+INSERT_MESSAGE = insert(Message.__table__)
+
 
 def queue_message(
     session: Session,
@@ -22,17 +24,18 @@ def queue_message(
     entry_id: str | None = None,
 ) -> str:
     message_id = new_id()
-    session.execute(
-        insert(Message).values(
-            id=message_id,
-            workspace_id=workspace_id,
-            waitlist_id=waitlist_id,
-            entry_id=entry_id,
-            template=template,
-            to_address=to_address,
-            data=data,
-            status="queued",
-            created_at=now,
-        )
+    session.connection().execute(
+        INSERT_MESSAGE,
+        {
+            "id": message_id,
+            "workspace_id": workspace_id,
+            "waitlist_id": waitlist_id,
+            "entry_id": entry_id,
+            "template": template,
+            "to_address": to_address,
+            "data": data,
+            "status": "queued",
+            "created_at": now,
+        },
     )
     return message_id

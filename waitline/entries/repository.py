@@ -22,11 +22,15 @@ def by_email(session: Session, waitlist_id: str, email_normalized: str) -> Entry
     return session.scalar(stmt)
 
 
+EMAIL_TAKEN = select(Entry.__table__.c.id).where(
+    Entry.__table__.c.waitlist_id == bindparam("waitlist_id"),
+    Entry.__table__.c.email_normalized == bindparam("email"),
+)
+
+
 def email_taken(session: Session, waitlist_id: str, email_normalized: str) -> bool:
-    stmt = select(Entry.id).where(
-        Entry.waitlist_id == waitlist_id, Entry.email_normalized == email_normalized
-    )
-    return session.scalar(stmt) is not None
+    params = {"waitlist_id": waitlist_id, "email": email_normalized}
+    return session.connection().execute(EMAIL_TAKEN, params).first() is not None
 
 
 def referrer_by_code(session: Session, waitlist_id: str, code: str):

@@ -174,9 +174,7 @@ def join(
         "updated_at": now,
     }
     try:
-        session.execute(
-            insert(Entry.__table__).values(**{_column(k): v for k, v in values.items()})
-        )
+        session.connection().execute(INSERT_ENTRY, {_column(k): v for k, v in values.items()})
     except IntegrityError as exc:
         if "email_normalized" in str(exc.orig) or "uq_entries_waitlist_id" in str(exc.orig):
             raise _already_registered() from None
@@ -202,15 +200,19 @@ def join(
     return entry, position
 
 
+_waitlists = Waitlist.__table__
+TAKE_SEQ = (
+    update(_waitlists)
+    .where(_waitlists.c.id == bindparam("waitlist_id"))
+    .values(last_seq=_waitlists.c.last_seq + 1, entry_count=_waitlists.c.entry_count + 1)
+    .returning(_waitlists.c.last_seq, _waitlists.c.entry_count, _waitlists.c.status)
+)
+INSERT_ENTRY = insert(Entry.__table__)
+
+
 def _take_seq(session: Session, ctx: WaitlistContext) -> int:
     """The next signup order; also where `max_entries` and a status change are enforced."""
-    counters = session.execute(
-        update(Waitlist)
-        .where(Waitlist.id == ctx.waitlist.id)
-        .values(last_seq=Waitlist.last_seq + 1, entry_count=Waitlist.entry_count + 1)
-        .returning(Waitlist.last_seq, Waitlist.entry_count, Waitlist.status)
-        .execution_options(synchronize_session=False)
-    ).one()
+    counters = session.connection().execute(TAKE_SEQ, {"waitlist_id": ctx.waitlist.id}).one()
     if counters.status != "open":
         raise WaitlineError(
             "This waitlist is not taking signups right now.", status=403, code="waitlist_closed"

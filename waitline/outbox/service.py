@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from waitline.db.models import Event
 from waitline.kit.ids import new_id
 
+INSERT_EVENT = insert(Event.__table__)
 EVENT_TYPES = (
     "entry.created",
     "entry.verified",
@@ -40,15 +41,16 @@ def record_event(
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     event_id = new_id()
-    session.execute(
-        insert(Event).values(
-            id=event_id,
-            workspace_id=workspace_id,
-            waitlist_id=waitlist_id,
-            entry_id=entry_id,
-            type=type,
-            data=data,
-            created_at=now,
-        )
+    session.connection().execute(
+        INSERT_EVENT,
+        {
+            "id": event_id,
+            "workspace_id": workspace_id,
+            "waitlist_id": waitlist_id,
+            "entry_id": entry_id,
+            "type": type,
+            "data": data,
+            "created_at": now,
+        },
     )
     return event_id

@@ -284,3 +284,59 @@ def test_only_posts_under_workspaces_are_idempotent(app, client, tenant, make_wa
     assert second.json()["display_name"] == "Two"
     assert "idempotent-replayed" not in second.headers
     assert _count(app, IdempotencyRecord) == 0
+
+
+def test_simultaneous_duplicates_create_one_waitlist(app, client, tenant):
+    body = {"slug": "launch", "display_name": "Launch"}
+    start = threading.Barrier(8)
+
+    def send(_):
+        start.wait(10)
+        return _post(client, tenant, body, key="stampede")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+
+    originals = [
+        a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers
+    ]
+    assert len(originals) == 1, [a.status_code for a in answers]
+    waitlist_id = originals[0].json()["id"]
+    for answer in answers:
+        if answer is originals[0]:
+            continue
+        if answer.status_code == 409:
+            assert answer.json()["code"] == "idempotency_conflict"
+        else:
+            assert answer.status_code == 201, answer.text
+            assert answer.headers["idempotent-replayed"] == "true"
+            assert answer.json()["id"] == waitlist_id
+    assert _count(app, Waitlist, workspace_id=tenant.id) == 1
+    assert _count(app, IdempotencyRecord, key="stampede") == 1
+
+
+def test_a_rate_limited_request_is_not_kept_so_a_retry_runs(settings, clock, make_tenant):
+    """A 429 says "not now", not "this is the result": replaying it for 24 h would make
+    the retry a client is told to send fail for a day."""
+    limited = settings.model_copy(update={"rate_limit_admin": "1/day"})
+    tenant = make_tenant("busy")
+    body = {"slug": "launch", "display_name": "Launch"}
+    busy = create_app(limited, clock=clock)
+    try:
+        with TestClient(busy) as client:
+            assert client.get("/v1/me", headers=tenant.auth).status_code == 200
+            refused = _post(client, tenant, body, key="later")
+    finally:
+        busy.state.db.dispose()
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+
+    rested = create_app(limited, clock=clock)  # fresh counters: the limit has passed
+    try:
+        with TestClient(rested) as client:
+            retried = _post(client, tenant, body, key="later")
+    finally:
+        rested.state.db.dispose()
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    assert retried.json()["slug"] == "launch"

@@ -130,9 +130,11 @@ class IdempotencyMiddleware:
         raise RuntimeError("idempotency record vanished three times in a row")
 
     def _settle(self, record_id: str, status: int, headers: list, body: bytes) -> None:
-        """Keep the answer for replay, or forget the key if the server failed."""
+        """Keep the answer for replay, or forget the key if the request never got a real
+        answer: the server failed, or a rate limit said "not now" (the retry it asks for
+        must run, not replay the 429 for a day)."""
         with self.db.transaction() as session:
-            if status >= 500:
+            if status >= 500 or status == 429:
                 session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
                 return
             kept = {

@@ -78,7 +78,9 @@ class StatusResponse(BaseModel):
     verified: bool
     invited: bool
     created_at: datetime
-    waiting_count: int | None = None
+    waiting_count: int | None = Field(
+        None, exclude_if=lambda count: count is None, description="Left out under hide_counts."
+    )
 
 
 class StatusLinkRequest(BaseModel):

@@ -243,4 +243,6 @@ class PublicInfo(BaseModel):
     referral: PublicReferral
     leaderboard: Leaderboard
     page: PageContent
-    signup_count: int | None = None
+    signup_count: int | None = Field(
+        None, exclude_if=lambda count: count is None, description="Left out under hide_counts."
+    )

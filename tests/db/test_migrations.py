@@ -4,9 +4,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from sqlalchemy.sql.elements import TextClause
 
+from waitline.app import create_app
+from waitline.config import Settings
 from waitline.db.migrate import alembic_config, is_current, upgrade
 from waitline.db.models import Base
 from waitline.db.session import Database
@@ -93,3 +96,21 @@ def test_every_migration_downgrades_to_empty_and_upgrades_again(empty_database_u
 def test_the_migrations_form_one_line():
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1, f"several migration heads {heads}: merge them"
+
+
+def test_readyz_follows_the_migrations(empty_database_url, tmp_path):
+    settings = Settings(
+        _env_file=None, database_url=empty_database_url, data_dir=tmp_path, secret_key="x"
+    )
+    app = create_app(settings)
+    try:
+        with TestClient(app) as client:
+            before = client.get("/readyz")
+            upgrade(app.state.db.engine)
+            after = client.get("/readyz")
+    finally:
+        app.state.db.dispose()
+    assert before.status_code == 503
+    assert before.json()["code"] == "not_ready"
+    assert after.status_code == 200
+    assert after.json() == {"status": "ready"}

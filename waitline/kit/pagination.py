@@ -2,6 +2,7 @@
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -46,6 +47,14 @@ def decode_cursor(cursor: str, count: int) -> list[Any]:
     return values
 
 
+@dataclass(frozen=True)
+class Key:
+    """One column of a list's order: the column and whether it runs downwards."""
+
+    column: InstrumentedAttribute
+    descending: bool = False
+
+
 def keyset_page(
     session: Session,
     stmt: Select,
@@ -57,34 +66,58 @@ def keyset_page(
     newest_first: bool = True,
 ) -> tuple[list[Any], str | None]:
     """One page of `stmt` ordered by (created, id), and the cursor to the next page."""
+    order = [Key(created, newest_first), Key(id_, newest_first)]
+    return ordered_page(session, stmt, order=order, limit=limit, cursor=cursor)
+
+
+def ordered_page(
+    session: Session, stmt: Select, *, order: list[Key], limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """One page of `stmt` in `order` (whose last key must be unique), and the next cursor."""
     if cursor:
-        created_value, id_value = _keyset_position(cursor)
-        if newest_first:
-            after = or_(created < created_value, and_(created == created_value, id_ < id_value))
-        else:
-            after = or_(created > created_value, and_(created == created_value, id_ > id_value))
-        stmt = stmt.where(after)
-    order = (created.desc(), id_.desc()) if newest_first else (created.asc(), id_.asc())
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+        values = [
+            _checked(key, value)
+            for key, value in zip(order, decode_cursor(cursor, len(order)), strict=True)
+        ]
+        stmt = stmt.where(_after(order, values))
+    by = [key.column.desc() if key.descending else key.column.asc() for key in order]
+    rows = list(session.scalars(stmt.order_by(*by).limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], encode_cursor([getattr(last, created.key), getattr(last, id_.key)])
+    return rows[:limit], encode_cursor([getattr(last, key.column.key) for key in order])
 
 
-def _keyset_position(cursor: str) -> tuple[datetime, str]:
-    """The (aware timestamp, id) a keyset cursor points after; anything else is a 422,
-    never a value the database would choke on."""
-    created_value, id_value = decode_cursor(cursor, 2)
-    try:
-        created = datetime.fromisoformat(created_value)
-        created = created.astimezone(UTC) if created.tzinfo else None
-    except (TypeError, ValueError, OverflowError):
-        created = None
-    id_ok = isinstance(id_value, str) and len(id_value) <= 64 and id_value.isprintable()
-    if created is None or not id_ok:
-        raise field_error("cursor", "Not a cursor this endpoint gave out.")
-    return created, id_value
+def _after(order: list[Key], values: list[Any]):
+    """Rows strictly after `values` in `order`: the first key beyond, or equal and then..."""
+    key, value = order[0], values[0]
+    beyond = key.column < value if key.descending else key.column > value
+    if len(order) == 1:
+        return beyond
+    return or_(beyond, and_(key.column == value, _after(order[1:], values[1:])))
+
+
+def _checked(key: Key, value: Any) -> Any:
+    """A cursor value of the key's own type; anything else is a 422, never a value the
+    database would choke on."""
+    column_type = key.column.type
+    python_type = getattr(column_type, "impl", column_type).python_type  # through TypeDecorators
+    if python_type is datetime:
+        try:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo:
+                return moment.astimezone(UTC)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    elif python_type is bool:
+        if isinstance(value, bool):
+            return value
+    elif python_type is int:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**62:
+            return value
+    elif isinstance(value, str) and len(value) <= 64 and value.isprintable():
+        return value
+    raise field_error("cursor", "Not a cursor this endpoint gave out.")
 
 
 def page_of(items: list[Any], next_cursor: str | None) -> dict[str, Any]:

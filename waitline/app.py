@@ -16,9 +16,11 @@ from waitline.auth import routes as auth_routes
 from waitline.auth.service import identify
 from waitline.config import Settings, load_settings
 from waitline.db.session import Database
+from waitline.entries import admin_routes as entry_admin_routes
 from waitline.entries import routes as entry_routes
 from waitline.entries.links import Links
 from waitline.entries.service import WorkspaceMoved
+from waitline.invites import routes as invite_routes
 from waitline.kit.client import ClientResolver
 from waitline.kit.clock import Clock
 from waitline.kit.crypto import SecretBox
@@ -60,7 +62,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.add_exception_handler(WorkspaceMoved, _redirect_to_renamed_workspace)
     # The public routes first: they take the load, and routes are matched in order.
-    for module in (entry_routes, ops_routes, auth_routes, workspace_routes, waitlist_routes):
+    for module in (
+        entry_routes,
+        ops_routes,
+        auth_routes,
+        workspace_routes,
+        waitlist_routes,
+        entry_admin_routes,
+        invite_routes,
+    ):
         app.include_router(module.router)
 
     # Listed innermost first: the request id wraps everything, so every answer carries it.

@@ -136,3 +136,35 @@ class EntryOut(BaseModel):
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+class EntryPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["approved", "rejected"] | None = None
+    name: Text200 | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class EntryCounts(BaseModel):
+    total: int
+    waiting: int
+    pending: int
+    approved: int
+    rejected: int
+    verified: int
+    unverified: int
+    invited: int
+    unsubscribed: int
+
+
+class PageMeta(BaseModel):
+    total: int
+    per_page: int
+    current_page: int
+    last_page: int
+
+
+class EntryOffsetPage(BaseModel):
+    data: list[EntryOut]
+    meta: PageMeta

@@ -185,9 +185,9 @@ def join(
         if referrer and credit_allowed(referrer.ip_hash, ip_hash, settings.referral_same_ip_credit):
             _credit(session, ctx, referrer_id=referrer.id, referred=entry)
     position = line.position_of(session, waitlist.id, entry.score, entry.seq) if waiting else None
-    _record(session, ctx, "entry.created", entry, position)
+    record_entry_event(session, ctx, "entry.created", entry, position)
     if settings.double_opt_in:
-        _mail(
+        mail(
             session,
             ctx,
             entry,
@@ -196,7 +196,7 @@ def join(
             confirm_url=ctx.links.confirm_url(entry.id, waitlist.id, now),
         )
     else:
-        _mail(session, ctx, entry, "welcome", position)
+        mail(session, ctx, entry, "welcome", position)
     return entry, position
 
 
@@ -257,9 +257,9 @@ def confirm(
         session.flush()
         sync_line(session, ctx, entry)
         position = position_of_entry(session, entry)
-        _record(session, ctx, "entry.verified", entry, position)
+        record_entry_event(session, ctx, "entry.verified", entry, position)
         if ctx.settings.double_opt_in:
-            _mail(session, ctx, entry, "welcome", position)
+            mail(session, ctx, entry, "welcome", position)
     return ctx, entry, position_of_entry(session, entry)
 
 
@@ -275,7 +275,7 @@ def unsubscribe(session: Session, token: str, links: Links, now: datetime) -> En
         entry.unsubscribed_at, entry.updated_at = now, now
         session.flush()
         sync_line(session, ctx, entry)
-        _record(session, ctx, "entry.unsubscribed", entry, None)
+        record_entry_event(session, ctx, "entry.unsubscribed", entry, None)
     return entry
 
 
@@ -289,7 +289,7 @@ def request_status_link(
         else None
     )
     if entry is not None:
-        _mail(session, ctx, entry, "status_link", position_of_entry(session, entry))
+        mail(session, ctx, entry, "status_link", position_of_entry(session, entry))
 
 
 def sync_line(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
@@ -344,10 +344,10 @@ def _credit(session: Session, ctx: WaitlistContext, *, referrer_id: str, referre
         now=ctx.now,
     )
     position = position_of_entry(session, referrer)
-    _record(
+    record_entry_event(
         session, ctx, "entry.referral_credited", referrer, position, referred_entry_id=referred.id
     )
-    _mail(session, ctx, referrer, "referral_credited", position)
+    mail(session, ctx, referrer, "referral_credited", position)
 
 
 def entry_out(ctx: WaitlistContext, entry: Entry, position: int | None) -> EntryOut:
@@ -384,7 +384,7 @@ def entry_out(ctx: WaitlistContext, entry: Entry, position: int | None) -> Entry
     )
 
 
-def _record(
+def record_entry_event(
     session: Session,
     ctx: WaitlistContext,
     type_: str,
@@ -404,7 +404,7 @@ def _record(
     )
 
 
-def _mail(
+def mail(
     session: Session,
     ctx: WaitlistContext,
     entry: Entry,
@@ -509,7 +509,7 @@ def set_status(session: Session, ctx: WaitlistContext, entry: Entry, status: str
     entry.status, entry.updated_at = status, ctx.now
     session.flush()
     sync_line(session, ctx, entry)
-    _record(session, ctx, f"entry.{status}", entry, position_of_entry(session, entry))
+    record_entry_event(session, ctx, f"entry.{status}", entry, position_of_entry(session, entry))
     return entry
 
 
@@ -521,7 +521,7 @@ def mark_invited(
     entry.updated_at = ctx.now
     session.flush()
     sync_line(session, ctx, entry)
-    _record(session, ctx, "entry.invited", entry, None)
+    record_entry_event(session, ctx, "entry.invited", entry, None)
     return entry
 
 

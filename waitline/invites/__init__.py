@@ -1,0 +1,1 @@
+"""Invites: letting people in, one by one or in waves, and the codes they redeem."""

@@ -3,6 +3,7 @@
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -149,22 +150,23 @@ def slow_app(settings, clock):
         assert release.wait(10), "the test never released the slow request"
         return {"call": len(calls)}
 
-    app.state.test_events = (entered, release, calls)
-    yield app
+    yield SimpleNamespace(app=app, entered=entered, release=release, calls=calls)
     app.state.db.dispose()
 
 
 def test_a_concurrent_duplicate_gets_409_and_a_later_one_the_replay(slow_app, make_tenant):
-    entered, release, calls = slow_app.state.test_events
-    with TestClient(slow_app) as client:
-        tenant = _tenant_on(slow_app, make_tenant)
+    entered, release, calls = slow_app.entered, slow_app.release, slow_app.calls
+    tenant = make_tenant("racer")  # written through the conftest app: one shared database
+    with TestClient(slow_app.app) as client:
         headers = {**tenant.auth, "Idempotency-Key": "race"}
         url = tenant.path("/test-only/slow")
         with ThreadPoolExecutor(1) as pool:
             first = pool.submit(client.post, url, json={"n": 1}, headers=headers)
-            assert entered.wait(10)
-            during = client.post(url, json={"n": 1}, headers=headers)
-            release.set()
+            try:
+                assert entered.wait(10), "the first request never reached the route"
+                during = client.post(url, json={"n": 1}, headers=headers)
+            finally:
+                release.set()
             first = first.result(timeout=10)
         after = client.post(url, json={"n": 1}, headers=headers)
 
@@ -176,11 +178,6 @@ def test_a_concurrent_duplicate_gets_409_and_a_later_one_the_replay(slow_app, ma
     assert after.headers["idempotent-replayed"] == "true"
     assert after.json() == {"call": 1}
     assert calls == [tenant.id]
-
-
-def _tenant_on(app, make_tenant):
-    # make_tenant writes through the conftest app; both apps share the one database.
-    return make_tenant("racer")
 
 
 def test_after_24_hours_the_key_is_fresh_again(app, client, tenant, clock):

@@ -130,7 +130,7 @@ def test_an_access_token_counts_against_its_api_key(make_app, make_tenant):
     within_one_window(attempt)
 
 
-def test_every_admin_route_is_limited(make_app, make_tenant):
+def test_admin_routes_draw_on_one_limit_per_credential(make_app, make_tenant):
     app = make_app(rate_limit_admin="2/minute")
 
     def attempt(suffix):

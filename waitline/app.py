@@ -2,16 +2,19 @@
 
 import logging
 import random
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import anyio
+from cachetools import TTLCache
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 
+from waitline.analytics import routes as analytics_routes
 from waitline.auth import routes as auth_routes
 from waitline.auth.service import identify
 from waitline.config import Settings, load_settings
@@ -38,6 +41,7 @@ from waitline.waitlists import routes as waitlist_routes
 from waitline.workspaces import routes as workspace_routes
 
 THREADS = 8
+LEADERBOARD_SECONDS = 5
 ENTRY_TEMPLATES = Path(__file__).parent / "entries" / "templates"
 DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
 
@@ -57,6 +61,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.rng = random.SystemRandom()
     app.state.links = Links(settings.base_url, settings.resolved_secret_key)
     app.state.client_resolver = ClientResolver(settings.trusted_proxies)
+    # The leaderboard is the same for every visitor: each process keeps it for a few
+    # seconds (by the app's clock) instead of recomputing it for every status page.
+    app.state.leaderboard_cache = TTLCache(
+        maxsize=4096, ttl=LEADERBOARD_SECONDS, timer=lambda: app.state.clock.now().timestamp()
+    )
+    app.state.leaderboard_lock = threading.Lock()
     app.state.page_templates = Jinja2Templates(directory=str(ENTRY_TEMPLATES))
 
     install_error_handlers(app)
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         waitlist_routes,
         entry_admin_routes,
         invite_routes,
+        analytics_routes,
     ):
         app.include_router(module.router)
 

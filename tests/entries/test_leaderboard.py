@@ -3,6 +3,8 @@ referrals first and earlier signup first on ties, masked so only they recognise 
 
 import pytest
 
+from waitline.app import LEADERBOARD_SECONDS
+
 BOARD = {"leaderboard": {"enabled": True, "length": 10}, "referral_same_ip_credit": True}
 
 
@@ -120,7 +122,7 @@ def test_only_credited_referrals_count(open_waitlist, join, board):
 
 
 def test_unconfirmed_referrals_do_not_count_under_double_opt_in(
-    open_waitlist, join, board, client, stored
+    open_waitlist, join, board, client, stored, clock
 ):
     waitlist = open_waitlist(double_opt_in=True, **BOARD)
     ada = join(waitlist, "ada@example.com")
@@ -129,6 +131,7 @@ def test_unconfirmed_referrals_do_not_count_under_double_opt_in(
 
     token = stored.confirm_token(bob["id"])
     assert client.post("/v1/confirm", json={"token": token}).status_code == 200
+    clock.advance(seconds=LEADERBOARD_SECONDS + 1)
     (row,) = board(waitlist)["data"]
     assert row["masked_email"] == "a***@e***.com"
     # Ada is unconfirmed herself: she has a credit but no place in line yet.
@@ -137,7 +140,7 @@ def test_unconfirmed_referrals_do_not_count_under_double_opt_in(
 
 
 def test_rejecting_the_referred_entry_takes_the_referrer_off_the_board(
-    open_waitlist, join, board, admin
+    open_waitlist, join, board, admin, clock
 ):
     waitlist = open_waitlist(**BOARD)
     ada = join(waitlist, "ada@example.com")
@@ -146,6 +149,22 @@ def test_rejecting_the_referred_entry_takes_the_referrer_off_the_board(
 
     admin(waitlist, bob["id"], "rejected")
 
+    clock.advance(seconds=LEADERBOARD_SECONDS + 1)
+    assert board(waitlist)["data"] == []
+
+
+def test_the_board_is_kept_for_a_few_seconds_then_recomputed(
+    open_waitlist, join, board, admin, clock
+):
+    waitlist = open_waitlist(**BOARD)
+    ada = join(waitlist, "ada@example.com")
+    bob = join(waitlist, "bob@example.com", referral_code=ada["referral_code"])
+    assert len(board(waitlist)["data"]) == 1
+
+    admin(waitlist, bob["id"], "rejected")
+    clock.advance(seconds=LEADERBOARD_SECONDS - 1)
+    assert len(board(waitlist)["data"]) == 1  # the same board for every visitor, briefly
+    clock.advance(seconds=2)
     assert board(waitlist)["data"] == []
 
 

@@ -286,19 +286,24 @@ def leaderboard(
             raise WaitlineError(
                 "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
             )
-        leaders = service.leaders(session, ctx, limit or board.length)
-    return Leaderboard(
-        data=[
-            LeaderboardRow(
-                rank=rank,
-                position=position,
-                referral_count=entry.referral_count,
-                masked_email=mask_email(entry.email),
-                display_name=display_name(entry.name),
-            )
-            for rank, (entry, position) in enumerate(leaders, start=1)
-        ]
-    )
+        key = (ctx.waitlist.id, limit or board.length)
+        cache = request.app.state.leaderboard_cache
+        with request.app.state.leaderboard_lock:
+            rows = cache.get(key)
+        if rows is None:
+            rows = [
+                LeaderboardRow(
+                    rank=rank,
+                    position=position,
+                    referral_count=entry.referral_count,
+                    masked_email=mask_email(entry.email),
+                    display_name=display_name(entry.name),
+                )
+                for rank, (entry, position) in enumerate(service.leaders(session, ctx, key[1]), 1)
+            ]
+            with request.app.state.leaderboard_lock:
+                cache[key] = rows
+    return Leaderboard(data=rows)
 
 
 @router.get("/v1/confirm", response_class=HTMLResponse, summary="A page with one button to confirm")

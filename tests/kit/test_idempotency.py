@@ -337,3 +337,29 @@ def test_a_rate_limited_request_is_not_kept_so_a_retry_runs(settings, clock, mak
     assert retried.status_code == 201, retried.text
     assert "idempotent-replayed" not in retried.headers
     assert retried.json()["slug"] == "launch"
+
+
+def test_a_claim_abandoned_by_a_dead_process_is_taken_over_after_5_minutes(
+    app, client, tenant, clock
+):
+    body = {"slug": "launch", "display_name": "Launch"}
+    raw = json.dumps(body).encode()
+    scope = {"method": "POST", "path": tenant.path("/waitlists"), "query_string": b""}
+    with app.state.db.transaction() as session:
+        session.execute(
+            insert(IdempotencyRecord).values(
+                id=new_id(),
+                credential_id=tenant.key_id,
+                key="orphan",
+                request_hash=_fingerprint(scope, raw),
+                created_at=clock.now(),
+            )
+        )
+    headers = {**tenant.auth, "Content-Type": "application/json", "Idempotency-Key": "orphan"}
+
+    clock.advance(minutes=4)
+    assert client.post(tenant.path("/waitlists"), content=raw, headers=headers).status_code == 409
+    clock.advance(minutes=2)
+    response = client.post(tenant.path("/waitlists"), content=raw, headers=headers)
+    assert response.status_code == 201, response.text
+    assert _count(app, Waitlist) == 1

@@ -208,3 +208,14 @@ def test_apps_with_memory_counters_do_not_share_them(make_app, make_tenant):
             assert _me(two, tenant.auth).status_code == 200
 
     within_one_window(attempt)
+
+
+def test_an_unreachable_redis_lets_requests_through_and_says_so(make_app, make_tenant, caplog):
+    # Nothing listens on port 1: the counters are unreachable, not the service.
+    app = make_app(rate_limit_admin="1/minute", redis_url="redis://127.0.0.1:1/0")
+    tenant = make_tenant("acme")
+    with TestClient(app) as client:
+        answers = [_me(client, tenant.auth) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "RateLimit" not in answers[0].headers
+    assert "rate-limit storage unreachable" in caplog.text

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import anyio
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +18,8 @@ from waitline.kit.ids import new_id
 from waitline.kit.middleware import replay_body
 
 LIFETIME = timedelta(hours=24)
+# No admin request runs this long; a claim still unanswered by then was abandoned.
+ABANDONED_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("content-type", "location")
 # Given the Authorization header, the id of the credential it proves, or None.
@@ -103,7 +105,14 @@ class IdempotencyMiddleware:
                         delete(IdempotencyRecord).where(
                             IdempotencyRecord.credential_id == credential_id,
                             IdempotencyRecord.key == key,
-                            IdempotencyRecord.created_at < now - LIFETIME,
+                            or_(
+                                IdempotencyRecord.created_at < now - LIFETIME,
+                                # A claim whose request never finished: its process died.
+                                and_(
+                                    IdempotencyRecord.response_status.is_(None),
+                                    IdempotencyRecord.created_at < now - ABANDONED_AFTER,
+                                ),
+                            ),
                         )
                     )
                     record_id = new_id()

@@ -1,5 +1,6 @@
 """Rate limits with the `limits` package: in memory, or in Redis to share across processes."""
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -7,9 +8,12 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
+from redis.exceptions import RedisError
 
 from waitline.kit.errors import WaitlineError
 from waitline.kit.middleware import add_response_headers
+
+log = logging.getLogger("waitline.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,17 @@ class RateLimiter:
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {}
 
-    def hit(self, policy: str, limit: str, key: str) -> RateLimitResult:
+    def hit(self, policy: str, limit: str, key: str) -> RateLimitResult | None:
+        """Count one request; None when the counters cannot be reached."""
         item = self._items.get(limit) or self._items.setdefault(limit, parse(limit))
-        allowed = self._strategy.hit(item, policy, key)
-        stats = self._strategy.get_window_stats(item, policy, key)
+        try:
+            allowed = self._strategy.hit(item, policy, key)
+            stats = self._strategy.get_window_stats(item, policy, key)
+        except (RedisError, ConnectionError, TimeoutError):
+            # A launch should not go down with its rate-limit store: let the request
+            # through, unlimited, and say so in the log.
+            log.warning("rate-limit storage unreachable; %s requests pass unlimited", policy)
+            return None
         now = time.time()
         return RateLimitResult(
             policy=policy,
@@ -59,6 +70,8 @@ class RateLimiter:
     def enforce(self, state, policy: str, limit: str, key: str) -> None:
         """Count one request; remember the headers for the response; refuse when over."""
         result = self.hit(policy, limit, key)
+        if result is None:
+            return
         add_response_headers(state, result.headers())
         if not result.allowed:
             raise WaitlineError(

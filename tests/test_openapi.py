@@ -114,3 +114,11 @@ def test_the_docs_pages_answer_html(client, path):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/openapi.json" in response.text
+
+
+def test_admin_routes_declare_bearer_auth(client):
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/v1/me"]["get"]["security"] == [{"HTTPBearer": []}]
+    public_join = spec["paths"]["/v1/waitlists/{workspace_slug}/{waitlist_slug}/entries"]["post"]
+    assert "security" not in public_join

@@ -3,13 +3,24 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from waitline.auth.service import Credential, identify, require_write
 from waitline.kit.dependencies import AppSettings, DbSession, Now
 
+# Documents bearer auth in OpenAPI; the header itself is checked by `identify`, which
+# also explains what is wrong with a malformed one.
+bearer = HTTPBearer(
+    auto_error=False, description="An API key (wl_sk_...) or access token (wl_at_...)."
+)
+
 
 def get_credential(
-    request: Request, session: DbSession, settings: AppSettings, now: Now
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    now: Now,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Credential:
     credential = identify(
         session,

@@ -1,6 +1,6 @@
 """Admin HTTP routes for the entries of a waitlist, and for letting people in."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -58,8 +58,15 @@ def filters(
     created_before: datetime | None = None,
 ) -> EntryFilters:
     return EntryFilters(
-        status, verified, invited, search, referred_by, created_after, created_before
+        status, verified, invited, search, referred_by, _utc(created_after), _utc(created_before)
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time given without an offset is UTC, as every time the API writes is."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 Filters = Annotated[EntryFilters, Depends(filters)]

@@ -1,5 +1,6 @@
 """Column types that answer the same on SQLite and PostgreSQL."""
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -26,7 +27,7 @@ def _store(db, created: datetime, **fields) -> str:
         session.add(
             Workspace(
                 id=workspace_id,
-                slug=fields.pop("slug", workspace_id[:8]),
+                slug=fields.pop("slug", f"w{uuid.uuid4().hex[:12]}"),
                 name="n",
                 settings=fields.pop("settings", {}),
                 created_at=created,

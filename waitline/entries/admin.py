@@ -14,13 +14,22 @@ from waitline.entries.schemas import EntryCounts, EntryOut, EntryPatch
 from waitline.entries.service import WaitlistContext
 from waitline.kit.errors import NotFound, ValidationFailed
 from waitline.kit.ids import is_uuid
-from waitline.kit.pagination import Key, ordered_page
+from waitline.kit.pagination import Key, decode_cursor, encode_cursor, ordered_page
 
 MAX_METADATA_BYTES = 16 * 1024
 ERASED = "[erased]"
+# Sort "position": waiting entries in line order, then everyone else in signup order. The
+# two parts are walked one after the other (LINE, then REST), each on its own index; a
+# cursor in the line holds two values, a cursor in the rest one.
+LINE = [Key(Entry.score), Key(Entry.seq)]
+REST = [Key(Entry.seq)]
+START_OF_REST = encode_cursor([0])
+BY_POSITION = (
+    Entry.waiting.desc(),
+    case((Entry.waiting == True, Entry.score), else_=0),  # noqa: E712
+    Entry.seq,
+)
 SORTS: dict[str, list[Key]] = {
-    # Waiting entries in line order, then everyone else in signup order.
-    "position": [Key(Entry.waiting, descending=True), Key(Entry.score), Key(Entry.seq)],
     "created_at": [Key(Entry.created_at), Key(Entry.seq)],
     "-created_at": [Key(Entry.created_at, descending=True), Key(Entry.seq, descending=True)],
     "-referral_count": [Key(Entry.referral_count, descending=True), Key(Entry.seq)],
@@ -85,7 +94,36 @@ def list_by_cursor(
     cursor: str | None,
 ) -> tuple[list[Entry], str | None]:
     stmt = entries_of(ctx.waitlist.id, filters)
+    if sort == "position":
+        return _line_then_rest(session, stmt, limit=limit, cursor=cursor)
     return ordered_page(session, stmt, order=SORTS[sort], limit=limit, cursor=cursor)
+
+
+def _line_then_rest(
+    session: Session, stmt: Select, *, limit: int, cursor: str | None
+) -> tuple[list[Entry], str | None]:
+    rest = stmt.where(Entry.waiting == False)  # noqa: E712
+    if cursor is not None and not _in_line(cursor):
+        return ordered_page(session, rest, order=REST, limit=limit, cursor=cursor)
+    waiting = stmt.where(Entry.waiting == True)  # noqa: E712
+    rows, next_cursor = ordered_page(session, waiting, order=LINE, limit=limit, cursor=cursor)
+    if next_cursor is not None:
+        return rows, next_cursor
+    if len(rows) == limit:  # the line ended with the page: the rest starts on the next
+        more = session.scalar(select(rest.exists()))
+        return rows, START_OF_REST if more else None
+    others, next_cursor = ordered_page(
+        session, rest, order=REST, limit=limit - len(rows), cursor=None
+    )
+    return rows + others, next_cursor
+
+
+def _in_line(cursor: str) -> bool:
+    try:
+        decode_cursor(cursor, len(LINE))
+    except ValidationFailed:
+        return False
+    return True
 
 
 def list_by_page(
@@ -99,7 +137,11 @@ def list_by_page(
 ) -> tuple[list[Entry], int]:
     stmt = entries_of(ctx.waitlist.id, filters)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    order = [k.column.desc() if k.descending else k.column.asc() for k in SORTS[sort]]
+    order = (
+        BY_POSITION
+        if sort == "position"
+        else [k.column.desc() if k.descending else k.column.asc() for k in SORTS[sort]]
+    )
     rows = session.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page))
     return list(rows), int(total)
 

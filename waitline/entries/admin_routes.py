@@ -133,6 +133,10 @@ def bulk(
                 EntryPatch(status="approved" if body.action == "approve" else "rejected"),
             )
 
+    if body.action == "invite-to-app":
+        # The app is the request's, not an id's: refuse an unknown one before acting, as
+        # invite-next does, instead of failing every id with the same error.
+        invites.app_for(ctx, body.app_slug)
     return invites.each(session, body.ids, act)
 
 

@@ -246,3 +246,71 @@ class PublicInfo(BaseModel):
     signup_count: int | None = Field(
         None, exclude_if=lambda count: count is None, description="Left out under hide_counts."
     )
+
+
+# Variants: other copy for the same waitlist, per language or as an A/B test.
+
+VariantKind = Literal["ab", "locale"]
+Weight = Annotated[
+    int,
+    Field(strict=True, ge=0, le=1000, description="Share of A/B draws; 0 never draws it."),
+]
+LocaleTag = Annotated[
+    str, Field(max_length=35, description="BCP-47 tag such as pt-BR; pt_br is accepted.")
+]
+
+
+class VariantCopy(BaseModel):
+    """Copy shown instead of the waitlist's own; a key left out or null keeps the waitlist's.
+
+    Keys other than these are dropped, not refused (the contract says so)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    display_name: Name | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    confirmation_message: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class VariantCreate(Strict):
+    kind: VariantKind
+    locale: LocaleTag | None = Field(None, description="Required for locale variants only.")
+    # `copy_` in Python, so as not to shadow BaseModel.copy; `copy` on the wire.
+    copy_: VariantCopy = Field(default_factory=VariantCopy, alias="copy")
+    weight: Weight = Field(1, description="Used by A/B variants; stored as 1 for locale ones.")
+    active: bool = True
+
+
+class VariantUpdate(Strict):
+    """Fields to change. `copy` merges by key (null clears one); `kind` cannot change."""
+
+    kind: VariantKind | None = Field(None, description="May be sent, but only unchanged.")
+    locale: LocaleTag | None = None
+    copy_: VariantCopy | None = Field(None, alias="copy")
+    weight: Weight | None = Field(None, description="Ignored for locale variants.")
+    active: bool | None = None
+
+    @field_validator("kind", "copy_", "weight", "active")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
+
+
+class VariantCopyOut(BaseModel):
+    display_name: str | None
+    description: str | None
+    confirmation_message: str | None
+
+
+class VariantOut(BaseModel):
+    id: str
+    waitlist_id: str
+    kind: VariantKind
+    locale: str | None
+    copy_: VariantCopyOut = Field(alias="copy")
+    weight: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime

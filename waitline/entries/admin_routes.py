@@ -120,7 +120,7 @@ def bulk(
     """Each id is handled on its own: one bad id fails alone, with its reason."""
 
     def act(entry_id: str) -> None:
-        entry = admin.entry_for(session, ctx, entry_id)
+        entry = admin.entry_for(session, ctx, entry_id, lock=True)
         if body.action == "delete":
             admin.erase_entry(session, ctx, entry)
         elif body.action == "invite-to-app":
@@ -164,7 +164,8 @@ def update_entry(
     entry_id: str, body: EntryPatch, ctx: Context, credential: WriteCredential, session: DbSession
 ) -> EntryOut:
     """Approve or reject, rename, or replace the metadata."""
-    entry = admin.update_entry(session, ctx, admin.entry_for(session, ctx, entry_id), body)
+    entry = admin.entry_for(session, ctx, entry_id, lock=True)
+    entry = admin.update_entry(session, ctx, entry, body)
     return admin.shown(session, ctx, [entry])[0]
 
 
@@ -173,7 +174,7 @@ def delete_entry(
     entry_id: str, ctx: Context, credential: WriteCredential, session: DbSession
 ) -> Response:
     """Erase the person: the row goes, and their email and name leave stored events and mail."""
-    admin.erase_entry(session, ctx, admin.entry_for(session, ctx, entry_id))
+    admin.erase_entry(session, ctx, admin.entry_for(session, ctx, entry_id, lock=True))
     return Response(status_code=204)
 
 
@@ -194,7 +195,7 @@ def invite_to_app(
     body: InviteRequest | None = None,
 ) -> InvitedEntry:
     body = body or InviteRequest()
-    entry = admin.entry_for(session, ctx, entry_id)
+    entry = admin.entry_for(session, ctx, entry_id, lock=True)
     url = invites.invite(session, ctx, entry, app_slug=body.app_slug, send_email=body.send_email)
     shown = admin.shown(session, ctx, [entry])[0]
     return InvitedEntry(**shown.model_dump(), invite_url=url)

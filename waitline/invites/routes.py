@@ -49,7 +49,7 @@ def redeem_invite(
     now: Now,
 ) -> InviteLookup:
     workspace = workspace_for(session, credential, workspace_id)
-    entry = service.by_code(session, workspace.id, code)
+    entry = service.by_code(session, workspace.id, code, lock=True)
     waitlist = session.get(Waitlist, entry.waitlist_id)
     ctx = WaitlistContext.of(workspace, waitlist, request.app.state.links, now)
     return _lookup(service.redeem(session, ctx, entry), now)

@@ -113,10 +113,13 @@ def each(session: Session, ids: list[str], act: Callable[[str], object]) -> Bulk
     )
 
 
-def by_code(session: Session, workspace_id: str, code: str) -> Entry:
-    entry = session.scalar(
-        select(Entry).where(Entry.workspace_id == workspace_id, Entry.invite_code == code)
-    )
+def by_code(session: Session, workspace_id: str, code: str, *, lock: bool = False) -> Entry:
+    """The entry an invite code of this workspace belongs to. With `lock`, held until the
+    transaction ends, so that of two redemptions at once the second sees the first."""
+    stmt = select(Entry).where(Entry.workspace_id == workspace_id, Entry.invite_code == code)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    entry = session.scalar(stmt)
     if entry is None:
         raise NotFound("No invite with this code.")
     return entry

@@ -38,6 +38,7 @@ from waitline.kit.ratelimit import RateLimiter
 from waitline.ops import routes as ops_routes
 from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
 from waitline.waitlists import routes as waitlist_routes
+from waitline.waitlists import variant_routes
 from waitline.workspaces import routes as workspace_routes
 
 THREADS = 8
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         auth_routes,
         workspace_routes,
         waitlist_routes,
+        variant_routes,
         entry_admin_routes,
         invite_routes,
         analytics_routes,

@@ -1,4 +1,4 @@
-"""Helpers for analytics: the app with the analytics routes, people joining from their own
+"""Helpers for analytics: people joining from their own
 addresses (through a trusted proxy, so that IPs and countries count), what the team does to
 them through the entries service, variants and their impressions, and the two reads."""
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from waitline.analytics import routes as analytics_routes
 from waitline.db.models import Variant, Waitlist, Workspace
 from waitline.entries import repository, service
 from waitline.kit.ids import new_id
@@ -19,15 +18,6 @@ PROXY_PEER = "10.0.0.1"
 def settings(settings):
     """Requests come through a proxy at 10.0.0.1 that the app trusts."""
     return settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})
-
-
-@pytest.fixture
-def app(app):
-    """The app, with the analytics routes until app.py includes them itself."""
-    router = analytics_routes.router
-    if not any(getattr(route, "original_router", None) is router for route in app.routes):
-        app.include_router(router)
-    return app
 
 
 @pytest.fixture

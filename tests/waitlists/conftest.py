@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy import select
 
 from waitline.db.models import Event, Waitlist
-from waitline.waitlists.variant_routes import router as variant_router
 
 
 @pytest.fixture
@@ -41,12 +40,3 @@ def stored_settings(app):
             return session.scalar(select(Waitlist.settings).where(Waitlist.id == waitlist_id))
 
     return read
-
-
-@pytest.fixture
-def app(app):
-    """The app with the variants router, until waitline/app.py includes it itself."""
-    prefix = variant_router.prefix
-    if not any(getattr(route, "path", "").startswith(prefix) for route in app.routes):
-        app.include_router(variant_router)
-    return app

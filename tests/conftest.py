@@ -104,6 +104,8 @@ def settings(database_url, tmp_path) -> Settings:
         data_dir=tmp_path / "data",
         secret_key=SECRET,
         base_url="http://testserver",
+        # Tests drive the worker themselves, one pass at a time.
+        run_worker=False,
     )
 
 

@@ -37,6 +37,7 @@ from waitline.kit.middleware import (
 from waitline.kit.ratelimit import RateLimiter
 from waitline.ops import routes as ops_routes
 from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
+from waitline.outbox.worker import Worker
 from waitline.waitlists import routes as waitlist_routes
 from waitline.waitlists import variant_routes
 from waitline.workspaces import routes as workspace_routes
@@ -105,7 +106,15 @@ async def _lifespan(app: FastAPI):
     # Routes run in a thread pool; a few threads keep the cores busy, while anyio's default
     # of 40 makes them fight over the GIL and the connection pool under load.
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-    yield
+    if not app.state.settings.run_worker:
+        yield
+        return
+    worker = Worker(app.state.db, app.state.settings, app.state.clock)
+    stop = anyio.Event()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(worker.run, stop)
+        yield
+        stop.set()
 
 
 def _credential_reader(app: FastAPI):

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
     hcaptcha_verify_url: str = "https://api.hcaptcha.com/siteverify"
     access_token_ttl_seconds: int = 3600
+    # `waitline serve` runs the delivery worker inside each app process unless told not to.
+    run_worker: bool = True
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -228,6 +228,12 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_events_workspace_type_created", "workspace_id", "type", "created_at", "id"),
+        Index(
+            "ix_events_not_fanned_out",
+            "created_at",
+            sqlite_where=text("fanned_out_at IS NULL"),
+            postgresql_where=text("fanned_out_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -237,13 +243,23 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # Set once the worker has queued this event's webhook deliveries.
+    fanned_out_at: Mapped[datetime | None]
 
 
 class Message(Base):
     """An email to send, queued in the transaction of the change that calls for it."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_workspace_created", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_workspace_created", "workspace_id", "created_at"),
+        Index(
+            "ix_messages_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text("status = 'queued'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -252,7 +268,89 @@ class Message(Base):
     template: Mapped[str] = mapped_column(String(64))
     to_address: Mapped[str] = mapped_column(String(320))
     data: Mapped[dict[str, Any]]
+    # queued, sent, kept (no SMTP configured: shown in the mail log), failed, skipped, erased
     status: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(200))
+    # Event types to send; empty means every type.
+    events: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    # After a rotation the old secret signs alongside the new one until it expires.
+    previous_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None]
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_attempt_at: Mapped[datetime | None]
+    first_failure_at: Mapped[datetime | None]
+    auto_disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event to send to one endpoint, retried until it succeeds or is given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_deliveries_endpoint_event", "endpoint_id", "event_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(Id)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # pending, succeeded, failed (given up)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    # A worker's claim: until then no other worker takes it; after, a dead worker's is retaken.
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(Id)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookAttempt(Base):
+    """The delivery log: one row per HTTP attempt."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_endpoint_created", "endpoint_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: Mapped[str] = mapped_column(Id)
+    event_id: Mapped[str] = mapped_column(Id)
+    event_type: Mapped[str] = mapped_column(String(64))
+    attempt_number: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    latency_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
 
@@ -269,3 +367,32 @@ class IdempotencyRecord(Base):
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ImportJob(Base):
+    """A CSV import, run in batches: the counters, the problems by row and the referrals
+    still to credit are saved with each batch, so a stopped job can carry on from there."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_waitlist_created", "waitlist_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    waitlist_id: Mapped[str] = mapped_column(ForeignKey("waitlists.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    send_email: Mapped[bool] = mapped_column(Boolean)
+    # The uploaded file, kept until the job is done (a failed job keeps it for a retry).
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    total: Mapped[int] = mapped_column(Integer)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    # [{row, message}], data rows counted from 1.
+    errors: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    ignored_columns: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # [[entry_id, referrer's normalised email, row]] whose referrer comes later in the file.
+    pending_referrals: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -35,6 +35,8 @@ def queue_message(
             "to_address": to_address,
             "data": data,
             "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
             "created_at": now,
         },
     )

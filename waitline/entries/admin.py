@@ -1,11 +1,12 @@
 """Rules for the team running a waitlist: finding and counting entries, changing, erasing."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Entry, Event, Message
@@ -56,10 +57,14 @@ class EntryFilters:
                 Entry.invited_at.is_not(None) if self.invited else Entry.invited_at.is_(None)
             )
         if self.search:
-            term = self.search.strip().lower()
+            # The database lowers the term as it lowers the columns: SQLite's lower() folds
+            # only ASCII, so a term lowered in Python ("émile") would miss the very name
+            # it was copied from ("Émile"). Escaping first is safe: lower() keeps / % _.
+            escaped = re.sub(r"([/%_])", r"/\1", self.search.strip())
+            term = func.lower(literal(f"%{escaped}%"))
             stmt = stmt.where(
-                func.lower(Entry.email).contains(term, autoescape=True)
-                | func.lower(func.coalesce(Entry.name, "")).contains(term, autoescape=True)
+                func.lower(Entry.email).like(term, escape="/")
+                | func.lower(func.coalesce(Entry.name, "")).like(term, escape="/")
             )
         if self.referred_by is not None:
             stmt = stmt.where(Entry.referred_by_entry_id == self.referred_by)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, case, func, literal, select, update
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Entry, Event, Message
@@ -216,14 +216,12 @@ def erase_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
     service.delete_entry(session, ctx, entry)
     for event in session.scalars(select(Event).where(Event.entry_id == entry_id)):
         event.data = _scrubbed(event.data)
-    session.execute(
-        update(Message)
-        .where(Message.entry_id == entry_id)
-        .values(to_address=ERASED, status="erased")
-        .execution_options(synchronize_session=False)
-    )
     for message in session.scalars(select(Message).where(Message.entry_id == entry_id)):
+        message.to_address, message.status = ERASED, "erased"
         message.data = _scrubbed(message.data)
+        # The mail log's rendered subject may hold the name, an SMTP error the address.
+        message.subject = message.subject and ERASED
+        message.last_error = message.last_error and ERASED
     session.flush()
 
 

@@ -3,7 +3,9 @@ an app on it with a frozen clock, a test client, and tenants to act as."""
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +116,38 @@ def app(settings, clock):
     app = create_app(settings, clock=clock)
     yield app
     app.state.db.dispose()
+
+
+@pytest.fixture
+def make_app(settings, clock):
+    """More apps on the test database and clock, with other settings; each has its own
+    rate-limit counters unless they share a Redis URL."""
+    apps = []
+
+    def make(**overrides):
+        app = create_app(settings.model_copy(update=overrides), clock=clock)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.state.db.dispose()
+
+
+def _within_one_window(attempt: Callable[[str], None], window: int = 60) -> None:
+    """Run `attempt(suffix)`; if it straddled a rate-limit window boundary, where the sliding
+    window rightly forgives part of the old count, run it once more with fresh names."""
+    for _ in range(2):
+        started = time.time()
+        attempt(uuid.uuid4().hex[:8])
+        if int(started // window) == int(time.time() // window):
+            return
+    raise AssertionError("crossed a window boundary twice in a row")
+
+
+@pytest.fixture
+def within_one_window():
+    return _within_one_window
 
 
 @pytest.fixture

@@ -1,16 +1,12 @@
 """Helpers for the public side: an open waitlist, people joining it, other apps on the same
 database (behind a trusted proxy, with other limits), and the rows a request left behind."""
 
-import time
-import uuid
-from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from waitline.app import create_app
 from waitline.db.models import Entry, Event, Message, Waitlist, Workspace
 from waitline.entries import repository, service
 
@@ -62,22 +58,6 @@ def join(client, tenant):
         return response.json()
 
     return join
-
-
-@pytest.fixture
-def make_app(settings, clock):
-    """Apps on the test database and clock with other settings; each has its own counters
-    unless they share a Redis URL."""
-    apps = []
-
-    def make(**overrides):
-        app = create_app(settings.model_copy(update=overrides), clock=clock)
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.state.db.dispose()
 
 
 @pytest.fixture
@@ -165,19 +145,3 @@ def admin(app, clock):
                 service.set_status(session, ctx, entry, action)
 
     return act
-
-
-def within_one_window(attempt: Callable[[str], None], window: int = 60) -> None:
-    """Run `attempt(suffix)`; if it straddled a rate-limit window boundary, where the sliding
-    window rightly forgives part of the old count, run it once more with fresh names."""
-    for _ in range(2):
-        started = time.time()
-        attempt(uuid.uuid4().hex[:8])
-        if int(started // window) == int(time.time() // window):
-            return
-    raise AssertionError("crossed a window boundary twice in a row")
-
-
-@pytest.fixture(name="within_one_window")
-def _within_one_window():
-    return within_one_window

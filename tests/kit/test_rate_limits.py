@@ -4,50 +4,18 @@ counted in memory or, with a Redis URL, in Redis shared by every app process."""
 import os
 import re
 import time
-import uuid
-from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from waitline.app import create_app
-
 REDIS_URL = os.environ.get("WAITLINE_TEST_REDIS_URL")
-
-
-@pytest.fixture
-def make_app(settings, clock):
-    """Apps on the test database with other limits; each gets its own counters unless
-    they share a Redis URL."""
-    apps = []
-
-    def make(**overrides):
-        app = create_app(settings.model_copy(update=overrides), clock=clock)
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.state.db.dispose()
-
-
-def within_one_window(attempt: Callable[[str], None], window: int = 60) -> None:
-    """Run `attempt(suffix)`; if it straddled a window boundary, where the sliding window
-    rightly forgives part of the old count, run it once more with fresh credentials
-    (it cannot straddle two boundaries in a row)."""
-    for _ in range(2):
-        started = time.time()
-        attempt(uuid.uuid4().hex[:8])
-        if int(started // window) == int(time.time() // window):
-            return
-    raise AssertionError("crossed a window boundary twice in a row")
 
 
 def _me(client, auth):
     return client.get("/v1/me", headers=auth)
 
 
-def test_the_fourth_admin_request_in_a_minute_is_refused(make_app, make_tenant):
+def test_the_fourth_admin_request_in_a_minute_is_refused(make_app, make_tenant, within_one_window):
     app = make_app(rate_limit_admin="3/minute")
 
     def attempt(suffix):
@@ -83,7 +51,7 @@ def test_the_fourth_admin_request_in_a_minute_is_refused(make_app, make_tenant):
     within_one_window(attempt)
 
 
-def test_limits_are_counted_per_credential(make_app, make_tenant):
+def test_limits_are_counted_per_credential(make_app, make_tenant, within_one_window):
     app = make_app(rate_limit_admin="3/minute")
 
     def attempt(suffix):
@@ -106,7 +74,7 @@ def test_limits_are_counted_per_credential(make_app, make_tenant):
     within_one_window(attempt)
 
 
-def test_an_access_token_counts_against_its_api_key(make_app, make_tenant):
+def test_an_access_token_counts_against_its_api_key(make_app, make_tenant, within_one_window):
     app = make_app(rate_limit_admin="3/minute")
 
     def attempt(suffix):
@@ -130,7 +98,7 @@ def test_an_access_token_counts_against_its_api_key(make_app, make_tenant):
     within_one_window(attempt)
 
 
-def test_admin_routes_draw_on_one_limit_per_credential(make_app, make_tenant):
+def test_admin_routes_draw_on_one_limit_per_credential(make_app, make_tenant, within_one_window):
     app = make_app(rate_limit_admin="2/minute")
 
     def attempt(suffix):
@@ -160,7 +128,9 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-def test_redis_counters_refuse_the_fourth_request(make_app, make_tenant, redis_url):
+def test_redis_counters_refuse_the_fourth_request(
+    make_app, make_tenant, redis_url, within_one_window
+):
     app = make_app(rate_limit_admin="3/minute", redis_url=redis_url)
 
     def attempt(suffix):
@@ -178,7 +148,9 @@ def test_redis_counters_refuse_the_fourth_request(make_app, make_tenant, redis_u
     within_one_window(attempt)
 
 
-def test_two_app_processes_sharing_redis_share_the_limit(make_app, make_tenant, redis_url):
+def test_two_app_processes_sharing_redis_share_the_limit(
+    make_app, make_tenant, redis_url, within_one_window
+):
     first = make_app(rate_limit_admin="3/minute", redis_url=redis_url)
     second = make_app(rate_limit_admin="3/minute", redis_url=redis_url)
 
@@ -195,7 +167,7 @@ def test_two_app_processes_sharing_redis_share_the_limit(make_app, make_tenant, 
     within_one_window(attempt)
 
 
-def test_apps_with_memory_counters_do_not_share_them(make_app, make_tenant):
+def test_apps_with_memory_counters_do_not_share_them(make_app, make_tenant, within_one_window):
     first = make_app(rate_limit_admin="3/minute")
     second = make_app(rate_limit_admin="3/minute")
 

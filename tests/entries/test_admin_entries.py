@@ -151,6 +151,7 @@ def test_search_finds_a_name_with_accents_as_written_and_in_capitals(open_waitli
 
     assert entries.ids(waitlist, search="Émile") == [emile["id"]]
     assert entries.ids(waitlist, search="ÉMILE ZOLA") == [emile["id"]]
+    assert entries.ids(waitlist, search="émile") == [emile["id"]]
 
 
 def test_search_takes_percent_and_underscore_literally(open_waitlist, join, entries):

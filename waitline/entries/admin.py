@@ -103,6 +103,19 @@ def entry_for(
     return entry
 
 
+def lock_in_id_order(session: Session, ctx: WaitlistContext, entry_ids: list[str]) -> None:
+    """Lock the entries a bulk request will change, all at once and in id order, so that
+    two bulk requests with overlapping ids queue instead of deadlocking."""
+    ids = sorted({entry_id for entry_id in entry_ids if is_uuid(entry_id)})
+    if ids:
+        session.execute(
+            select(Entry.id)
+            .where(Entry.waitlist_id == ctx.waitlist.id, Entry.id.in_(ids))
+            .order_by(Entry.id)
+            .with_for_update()
+        )
+
+
 def list_by_cursor(
     session: Session,
     ctx: WaitlistContext,

@@ -137,6 +137,7 @@ def bulk(
         # The app is the request's, not an id's: refuse an unknown one before acting, as
         # invite-next does, instead of failing every id with the same error.
         invites.app_for(ctx, body.app_slug)
+    admin.lock_in_id_order(session, ctx, body.ids)
     return invites.each(session, body.ids, act)
 
 

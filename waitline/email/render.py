@@ -60,6 +60,9 @@ def render(source: TemplateSource, context: dict[str, Any], *, template: str) ->
         }
     )
     text = _text.from_string(source.text).render(context).strip() + "\n"
+    if template in UNSUBSCRIBABLE and context.get("unsubscribe_url"):
+        # The plain-text part's footer, as layout.html is the HTML part's.
+        text += f"\n--\nUnsubscribe: {context['unsubscribe_url']}\n"
     return RenderedEmail(subject=subject, html=html, text=text)
 
 

@@ -509,7 +509,10 @@ def set_status(session: Session, ctx: WaitlistContext, entry: Entry, status: str
     entry.status, entry.updated_at = status, ctx.now
     session.flush()
     sync_line(session, ctx, entry)
-    record_entry_event(session, ctx, f"entry.{status}", entry, position_of_entry(session, entry))
+    position = position_of_entry(session, entry)
+    record_entry_event(session, ctx, f"entry.{status}", entry, position)
+    # The `approved` and `rejected` messages, when the waitlist's `emails` switches them on.
+    mail(session, ctx, entry, status, position)
     return entry
 
 

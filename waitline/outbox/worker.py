@@ -15,6 +15,7 @@ import anyio
 
 from waitline.config import Settings
 from waitline.db.session import Database
+from waitline.email.sender import send_mail
 from waitline.kit.clock import Clock
 from waitline.kit.ids import new_id
 from waitline.outbox.fanout import fan_out
@@ -67,4 +68,4 @@ async def fan_out_job(worker: Worker) -> int:
 
 
 def default_jobs() -> list[Callable[[Worker], Awaitable[int]]]:
-    return [fan_out_job]
+    return [fan_out_job, send_mail]

@@ -1,0 +1,84 @@
+"""Building the email a reader gets: headers, then the plain-text and HTML alternatives."""
+
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+from waitline.email.render import RenderedEmail
+
+DEFAULT_SENDER_NAME = "Waitline"
+
+
+class UnfoldedHeader(UnstructuredHeader):
+    """A header written on one line as it is. Python folds a long one by turning it into
+    RFC 2047 encoded words, and a mail client reading List-Unsubscribe would then find no
+    URL in it; one line stays well inside SMTP's 998 characters."""
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", UnfoldedHeader)
+# The header objects keep their class when aiosmtplib flattens with its own policy.
+POLICY = email.policy.SMTP.clone(header_factory=_headers)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who a workspace's mail comes from, and where replies go."""
+
+    display_name: str
+    address: str
+    reply_to: str | None = None
+
+
+def mail_host(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "localhost"
+
+
+def sender_for(
+    *,
+    sender_address: str | None,
+    sender_name: str | None,
+    reply_to: str | None,
+    brand_name: str,
+    base_url: str,
+) -> Sender:
+    """The workspace's own address under its sender (or brand) name; without an address,
+    Waitline's no-reply at the server's host."""
+    if sender_address:
+        return Sender(sender_name or brand_name, sender_address, reply_to)
+    return Sender(DEFAULT_SENDER_NAME, f"no-reply@{mail_host(base_url)}", reply_to)
+
+
+def compose(
+    *,
+    message_id: str,
+    sender: Sender,
+    to_address: str,
+    rendered: RenderedEmail,
+    now: datetime,
+    host: str,
+    unsubscribe_url: str | None,
+) -> EmailMessage:
+    """The message to hand to SMTP; raises ValueError for a header it cannot carry."""
+    message = EmailMessage(policy=POLICY)
+    message["From"] = Address(sender.display_name, addr_spec=sender.address)
+    message["To"] = to_address
+    if sender.reply_to:
+        message["Reply-To"] = sender.reply_to
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    # The same on every retry, so a receiver that got it once can tell.
+    message["Message-ID"] = f"<{message_id}@{host}>"
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message

@@ -1,0 +1,228 @@
+"""The mail job of the delivery worker: claim due messages, render, send, record.
+
+Messages are claimed in one short write transaction (leased, FOR UPDATE SKIP LOCKED), then
+rendered and sent with no transaction open, and each outcome is recorded in its own short
+transaction, so a slow SMTP server holds no lock and a crash loses at most the outcome of
+the messages in flight: they are sent again once the lease runs out.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiosmtplib
+import anyio
+from jinja2 import TemplateError
+
+from waitline.db.session import Database
+from waitline.email import repository, transport
+from waitline.email.compose import Sender, compose, mail_host, sender_for
+from waitline.email.render import UNSUBSCRIBABLE, TemplateSource, render
+from waitline.email.service import brand_of, choose_source, message_context
+from waitline.workspaces.schemas import WorkspaceSettings
+
+if TYPE_CHECKING:
+    from waitline.outbox.worker import Worker
+
+log = logging.getLogger("waitline.email")
+
+# After the 1st, 2nd, ... failed attempt; after the last, the message is given up.
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+# Messages sent at once; each opens its own SMTP connection.
+SEND_CONCURRENCY = 10
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message with all it needs to be rendered and sent outside a transaction."""
+
+    id: str
+    kind: str
+    to_address: str
+    attempts: int
+    source: TemplateSource
+    context: dict[str, Any]
+    sender: Sender
+    claimed_until: datetime
+
+    @property
+    def unsubscribe_url(self) -> str | None:
+        return self.context.get("unsubscribe_url") if self.kind in UNSUBSCRIBABLE else None
+
+
+async def send_mail(worker: "Worker") -> int:
+    """Send one batch of due messages; how many were claimed (sent, kept, skipped or
+    failed)."""
+    now = worker.clock.now()
+    claimed, outgoing = await anyio.to_thread.run_sync(
+        claim, worker.db, now, now + worker.lease, worker.batch, worker.settings.base_url
+    )
+    if not outgoing:
+        return claimed
+    target, target_error = _smtp_target(worker.settings.smtp_url)
+    limiter = anyio.CapacityLimiter(SEND_CONCURRENCY)
+    async with anyio.create_task_group() as tasks:
+        for item in outgoing:
+            tasks.start_soon(_deliver, worker, item, target, target_error, limiter)
+    return claimed
+
+
+def claim(
+    db: Database, now: datetime, locked_until: datetime, batch: int, base_url: str
+) -> tuple[int, list[Outgoing]]:
+    """Claim due messages; those that must not go out are marked `skipped` here."""
+    with db.transaction() as session:
+        messages = repository.claim_due_messages(
+            session, now=now, locked_until=locked_until, limit=batch
+        )
+        if not messages:
+            return 0, []
+        entries = repository.entries_by_id(session, {m.entry_id for m in messages if m.entry_id})
+        workspace_ids = {m.workspace_id for m in messages}
+        workspaces = repository.workspaces_by_id(session, workspace_ids)
+        custom: dict[str, dict[str, Any]] = {wid: {} for wid in workspace_ids}
+        for template in repository.templates_of(session, workspace_ids):
+            custom[template.workspace_id][template.name] = template
+        outgoing = []
+        for message in messages:
+            entry = entries.get(message.entry_id) if message.entry_id else None
+            if message.entry_id and entry is None:
+                _set_aside(message, "skipped", "The entry no longer exists.")
+                continue
+            if entry is not None and entry.unsubscribed_at is not None:
+                _set_aside(message, "skipped", "The person unsubscribed.")
+                continue
+            workspace = workspaces[message.workspace_id]
+            settings = WorkspaceSettings.model_validate(workspace.settings or {})
+            try:
+                source = choose_source(message.template, settings, custom[workspace.id])
+            except LookupError as exc:
+                _set_aside(message, "failed", str(exc))
+                continue
+            brand = brand_of(workspace, settings)
+            outgoing.append(
+                Outgoing(
+                    id=message.id,
+                    kind=message.template,
+                    to_address=message.to_address,
+                    attempts=message.attempts,
+                    source=source,
+                    context=message_context(message.data or {}, brand),
+                    sender=sender_for(
+                        sender_address=settings.sender_address,
+                        sender_name=settings.sender_name,
+                        reply_to=settings.reply_to,
+                        brand_name=brand["name"],
+                        base_url=base_url,
+                    ),
+                    claimed_until=locked_until,
+                )
+            )
+        return len(messages), outgoing
+
+
+def _set_aside(message, status: str, reason: str) -> None:
+    message.status, message.last_error, message.locked_until = status, reason, None
+
+
+def _smtp_target(url: str | None) -> tuple[transport.SmtpTarget | None, str | None]:
+    """The configured SMTP server, or why the URL is unusable (each attempt then fails
+    with that error, visible in the mail log, until the URL is fixed)."""
+    if url is None:
+        return None, None
+    try:
+        return transport.SmtpTarget.from_url(url), None
+    except ValueError as exc:
+        return None, f"WAITLINE_SMTP_URL is not usable: {exc}"
+
+
+async def _deliver(
+    worker: "Worker",
+    item: Outgoing,
+    target: transport.SmtpTarget | None,
+    target_error: str | None,
+    limiter: anyio.CapacityLimiter,
+) -> None:
+    async with limiter:
+        now = worker.clock.now()
+        if now + timedelta(seconds=transport.TIMEOUT_SECONDS) >= item.claimed_until:
+            # Too late in the lease to finish before another worker may take it: leave it
+            # to be claimed again rather than risk sending it twice.
+            return
+        try:
+            built = await anyio.to_thread.run_sync(_build, item, now, worker.settings.base_url)
+        except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+            # A template or header that cannot work with this message's data: retrying
+            # cannot help, so give it up with the reason in the mail log.
+            await _record(worker, item, status="failed", last_error=f"Not sendable: {exc}")
+            return
+        subject, message = built
+        if worker.settings.smtp_url is None:
+            await _record(worker, item, status="kept", subject=subject)
+            return
+        try:
+            if target is None:
+                raise ValueError(target_error)
+            await transport.send(target, message)
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            await _failed_attempt(worker, item, subject, exc)
+            return
+        await _record(
+            worker,
+            item,
+            status="sent",
+            subject=subject,
+            sent_at=worker.clock.now(),
+            attempts=item.attempts + 1,
+        )
+
+
+def _build(item: Outgoing, now: datetime, base_url: str):
+    rendered = render(item.source, item.context, template=item.kind)
+    message = compose(
+        message_id=item.id,
+        sender=item.sender,
+        to_address=item.to_address,
+        rendered=rendered,
+        now=now,
+        host=mail_host(base_url),
+        unsubscribe_url=item.unsubscribe_url,
+    )
+    return rendered.subject, message
+
+
+async def _failed_attempt(worker: "Worker", item: Outgoing, subject: str, exc: Exception) -> None:
+    attempts = item.attempts + 1
+    error = (str(exc) or type(exc).__name__)[:MAX_ERROR_CHARS]
+    if attempts > len(RETRY_DELAYS):
+        log.warning("message %s given up after %d attempts: %s", item.id, attempts, error)
+        await _record(
+            worker, item, status="failed", subject=subject, attempts=attempts, last_error=error
+        )
+        return
+    await _record(
+        worker,
+        item,
+        subject=subject,
+        attempts=attempts,
+        last_error=error,
+        next_attempt_at=worker.clock.now() + RETRY_DELAYS[attempts - 1],
+    )
+
+
+async def _record(worker: "Worker", item: Outgoing, **values: Any) -> None:
+    def write() -> None:
+        with worker.db.transaction() as session:
+            repository.finish_claimed(session, item.id, item.claimed_until, values)
+
+    await anyio.to_thread.run_sync(write)

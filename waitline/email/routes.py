@@ -81,22 +81,23 @@ def delete_template(
     return Response(status_code=204)
 
 
-@router.post("/email-templates/{name}/preview", response_model=PreviewOut, responses=READ_ERRORS)
+@router.post("/email-templates/{name}/preview", response_model=PreviewOut, responses=WRITE_ERRORS)
 def preview_template(
     workspace_id: str,
     name: str,
-    credential: ApiCredential,
+    credential: WriteCredential,
     session: DbSession,
     body: Annotated[PreviewIn | None, Body()] = None,
 ) -> PreviewOut:
     """Render with sample data and the workspace's branding; a body previews unsaved
-    sources (a field left out is the stored one). Changes nothing."""
+    sources (a field left out is the stored one). Changes nothing, but is a POST, and
+    like every POST takes a write credential."""
     workspace = workspace_for(session, credential, workspace_id)
     rendered = service.preview_template(session, workspace, name, body)
     return PreviewOut(subject=rendered.subject, html=rendered.html, text=rendered.text)
 
 
-@router.get("/messages", response_model=Page[MessageOut], responses=READ_ERRORS)
+@router.get("/messages", response_model=Page[MessageOut], responses=WRITE_ERRORS)
 def list_messages(
     workspace_id: str,
     credential: ApiCredential,

@@ -203,7 +203,7 @@ def _build(item: Outgoing, now: datetime, base_url: str):
 
 async def _failed_attempt(worker: "Worker", item: Outgoing, subject: str, exc: Exception) -> None:
     attempts = item.attempts + 1
-    error = (str(exc) or type(exc).__name__)[:MAX_ERROR_CHARS]
+    error = describe(exc)[:MAX_ERROR_CHARS]
     if attempts > len(RETRY_DELAYS):
         log.warning("message %s given up after %d attempts: %s", item.id, attempts, error)
         await _record(
@@ -218,6 +218,16 @@ async def _failed_attempt(worker: "Worker", item: Outgoing, subject: str, exc: E
         last_error=error,
         next_attempt_at=worker.clock.now() + RETRY_DELAYS[attempts - 1],
     )
+
+
+def describe(exc: Exception) -> str:
+    """An SMTP failure as the mail log shows it: the server's code and words if it
+    answered, else what went wrong on the way."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(describe(refused) for refused in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"SMTP {exc.code}: {exc.message}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def _record(worker: "Worker", item: Outgoing, **values: Any) -> None:

@@ -1,0 +1,170 @@
+"""What becomes of a message that cannot go out (spec §5: "through the same outbox, with
+retries"): without SMTP it is kept for the mail log; an SMTP server that refuses gets it
+again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then it is given up; a claimed
+message is not taken by another worker until its lease runs out."""
+
+import asyncio
+from datetime import timedelta
+
+from waitline.email.repository import finish_claimed
+from waitline.email.sender import claim, send_mail
+from waitline.outbox.worker import Worker, default_jobs
+
+REFUSAL = "550 5.7.1 Mailbox unavailable"
+SCHEDULE = [
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+]
+
+
+def test_without_smtp_a_message_is_kept_with_its_subject_and_shown_in_the_mail_log(
+    client, tenant, deliver, open_waitlist, join, stored
+):
+    waitlist = open_waitlist()
+    ada = join(waitlist, "ada@example.com")
+
+    assert deliver() == 1
+    assert deliver() == 0  # kept is final: not claimed again
+
+    (row,) = stored()
+    assert (row.status, row.attempts, row.sent_at) == ("kept", 0, None)
+    log = client.get(tenant.path("/messages"), headers=tenant.read_auth).json()["data"]
+    assert [(m["template"], m["status"], m["subject"], m["entry_id"]) for m in log] == [
+        ("welcome", "kept", "You're on the Launch waitlist (#1)", ada["id"])
+    ]
+
+
+def test_a_refusing_server_gets_the_message_again_on_schedule_then_it_fails(
+    smtp, deliver, open_waitlist, join, stored, clock
+):
+    smtp.refusal = REFUSAL
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com")
+
+    for attempt, delay in enumerate(SCHEDULE, start=1):
+        assert deliver(smtp) == 1
+        (row,) = stored()
+        assert (row.status, row.attempts) == ("queued", attempt)
+        assert row.next_attempt_at == clock.now() + delay
+        assert row.last_error == "SMTP 550: 5.7.1 Mailbox unavailable"
+        assert row.subject == "You're on the Launch waitlist (#1)"
+        # Not due a moment before its time.
+        clock.advance(seconds=delay.total_seconds() - 1)
+        assert deliver(smtp) == 0
+        clock.advance(seconds=1)
+
+    assert deliver(smtp) == 1
+    (row,) = stored()
+    assert (row.status, row.attempts, row.sent_at) == ("failed", 8, None)
+    assert row.last_error == "SMTP 550: 5.7.1 Mailbox unavailable"
+    clock.advance(days=30)
+    assert deliver(smtp) == 0
+    assert smtp.received == []
+
+
+def test_a_message_refused_twice_goes_out_on_the_third_attempt(
+    smtp, deliver, open_waitlist, join, stored, clock
+):
+    smtp.refusal = REFUSAL
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com")
+    deliver(smtp)
+    clock.advance(seconds=5)
+    deliver(smtp)
+    clock.advance(minutes=5)
+    smtp.refusal = None
+
+    deliver(smtp)
+
+    (mail,) = smtp.received
+    (row,) = stored()
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 3, clock.now())
+    # Every attempt carries the same Message-ID, so a receiver can tell a repeat.
+    assert mail.message["Message-ID"] == f"<{row.id}@testserver>"
+
+
+def test_an_unreachable_server_is_a_failed_attempt_like_a_refusal(
+    deliver, open_waitlist, join, stored, clock
+):
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com")
+
+    # Port 9 on 127.0.0.1: nothing listens (discard), so the connection is refused.
+    deliver(smtp_url="smtp://127.0.0.1:9")
+
+    (row,) = stored()
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=5)
+    assert row.last_error.startswith("SMTPConnectError: ")
+
+
+def test_a_claimed_message_is_not_claimed_again_until_its_lease_runs_out(
+    app, open_waitlist, join, clock, settings
+):
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com")
+    now = clock.now()
+    lease = timedelta(minutes=2)
+
+    claimed, (first,) = claim(app.state.db, now, now + lease, 100, settings.base_url)
+    assert claimed == 1
+    # Another worker meanwhile: nothing for it.
+    assert claim(app.state.db, now + lease / 2, now + lease * 1.5, 100, settings.base_url) == (
+        0,
+        [],
+    )
+    # The first worker died: once the lease is over, the message is taken again.
+    later = now + lease
+    claimed, (again,) = claim(app.state.db, later, later + lease, 100, settings.base_url)
+    assert again.id == first.id
+
+
+def test_an_outcome_recorded_after_the_message_was_erased_leaves_it_erased(
+    app, open_waitlist, join, admin, stored, clock, settings
+):
+    waitlist = open_waitlist()
+    ada = join(waitlist, "ada@example.com")
+    now = clock.now()
+    # Claimed by a worker that is sending it...
+    _, (item,) = claim(app.state.db, now, now + timedelta(minutes=2), 100, settings.base_url)
+    # ...while the team erases the person.
+    admin.erase(waitlist, ada["id"])
+
+    with app.state.db.transaction() as session:
+        recorded = finish_claimed(
+            session, item.id, item.claimed_until, {"status": "sent", "subject": "Hi Ada"}
+        )
+
+    assert recorded is False
+    (row,) = stored()
+    assert (row.status, row.to_address, row.subject) == ("erased", "[erased]", None)
+
+
+def test_two_workers_at_once_send_each_message_exactly_once(
+    app, settings, clock, smtp, open_waitlist, join
+):
+    waitlist = open_waitlist()
+    for n in range(30):
+        join(waitlist, f"p{n:02}@example.com")
+    worker_settings = settings.model_copy(update={"smtp_url": smtp.url})
+    workers = [
+        Worker(app.state.db, worker_settings, clock, batch=7, jobs=[send_mail]) for _ in range(2)
+    ]
+
+    async def drain() -> None:
+        while sum(await asyncio.gather(*(worker.run_once() for worker in workers))):
+            pass
+
+    asyncio.run(drain())
+
+    ids = [received.message["Message-ID"] for received in smtp.received]
+    assert len(ids) == len(set(ids)) == 30
+
+
+def test_the_worker_sends_mail_unless_told_otherwise():
+    assert send_mail in default_jobs()

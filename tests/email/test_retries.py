@@ -168,3 +168,13 @@ def test_two_workers_at_once_send_each_message_exactly_once(
 
 def test_the_worker_sends_mail_unless_told_otherwise():
     assert send_mail in default_jobs()
+
+
+def test_an_unusable_smtp_url_fails_each_attempt_visibly(deliver, open_waitlist, join, stored):
+    join(open_waitlist(), "ada@example.com")
+
+    deliver(smtp_url="http://mail.example.com")
+
+    (row,) = stored()
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error.startswith("ValueError: WAITLINE_SMTP_URL is not usable: ")

@@ -233,6 +233,7 @@ def test_nothing_is_sent_to_a_person_who_unsubscribed_before_it_went_out(
     for row in stored():
         assert (row.status, row.attempts, row.sent_at) == ("skipped", 0, None)
         assert row.last_error == "The person unsubscribed."
+        assert row.locked_until is None
     # And an unsubscribed person is not mailed again later.
     admin.set_status(waitlist, ada["id"], "rejected")
     assert len(stored()) == 2
@@ -340,3 +341,18 @@ def test_a_custom_template_with_a_built_in_name_replaces_that_built_in(
     assert mail.message["Subject"] == "Please confirm"
     assert mail.text.startswith("http://testserver/v1/confirm?token=")
     assert_not_unsubscribable(mail)
+
+
+def test_mail_for_a_deleted_waitlist_is_skipped(
+    client, tenant, smtp, deliver, open_waitlist, join, stored
+):
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com")
+    deleted = client.delete(tenant.path(f"/waitlists/{waitlist['id']}"), headers=tenant.auth)
+    assert deleted.status_code == 204
+
+    deliver(smtp)
+
+    assert smtp.received == []
+    (row,) = stored()
+    assert (row.status, row.last_error) == ("skipped", "The entry is gone.")

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 import aiosmtplib
 import anyio
 from jinja2 import TemplateError
+from sqlalchemy.orm import Session
 
+from waitline.db.models import EmailTemplate
 from waitline.db.session import Database
 from waitline.email import repository, transport
 from waitline.email.compose import Sender, compose, mail_host, sender_for
@@ -39,6 +41,9 @@ RETRY_DELAYS = (
 )
 # Messages sent at once; each opens its own SMTP connection.
 SEND_CONCURRENCY = 10
+# A whole send (connect, TLS, login, envelope, data), each step within the transport's own
+# timeout; a send that might not end before the claim's lease is not started.
+SEND_DEADLINE = timedelta(seconds=60)
 MAX_ERROR_CHARS = 2000
 
 
@@ -90,24 +95,24 @@ def claim(
         entries = repository.entries_by_id(session, {m.entry_id for m in messages if m.entry_id})
         workspace_ids = {m.workspace_id for m in messages}
         workspaces = repository.workspaces_by_id(session, workspace_ids)
-        custom: dict[str, dict[str, Any]] = {wid: {} for wid in workspace_ids}
+        custom: dict[str, dict[str, EmailTemplate]] = {wid: {} for wid in workspace_ids}
         for template in repository.templates_of(session, workspace_ids):
             custom[template.workspace_id][template.name] = template
         outgoing = []
         for message in messages:
             entry = entries.get(message.entry_id) if message.entry_id else None
             if message.entry_id and entry is None:
-                _set_aside(message, "skipped", "The entry no longer exists.")
+                _set_aside(session, message.id, locked_until, "skipped", "The entry is gone.")
                 continue
             if entry is not None and entry.unsubscribed_at is not None:
-                _set_aside(message, "skipped", "The person unsubscribed.")
+                _set_aside(session, message.id, locked_until, "skipped", "The person unsubscribed.")
                 continue
             workspace = workspaces[message.workspace_id]
             settings = WorkspaceSettings.model_validate(workspace.settings or {})
             try:
                 source = choose_source(message.template, settings, custom[workspace.id])
             except LookupError as exc:
-                _set_aside(message, "failed", str(exc))
+                _set_aside(session, message.id, locked_until, "failed", str(exc))
                 continue
             brand = brand_of(workspace, settings)
             outgoing.append(
@@ -131,8 +136,12 @@ def claim(
         return len(messages), outgoing
 
 
-def _set_aside(message, status: str, reason: str) -> None:
-    message.status, message.last_error, message.locked_until = status, reason, None
+def _set_aside(
+    session: Session, message_id: str, claimed_until: datetime, status: str, reason: str
+) -> None:
+    repository.finish_claimed(
+        session, message_id, claimed_until, {"status": status, "last_error": reason}
+    )
 
 
 def _smtp_target(url: str | None) -> tuple[transport.SmtpTarget | None, str | None]:
@@ -155,7 +164,7 @@ async def _deliver(
 ) -> None:
     async with limiter:
         now = worker.clock.now()
-        if now + timedelta(seconds=transport.TIMEOUT_SECONDS) >= item.claimed_until:
+        if now + SEND_DEADLINE >= item.claimed_until:
             # Too late in the lease to finish before another worker may take it: leave it
             # to be claimed again rather than risk sending it twice.
             return
@@ -173,8 +182,9 @@ async def _deliver(
         try:
             if target is None:
                 raise ValueError(target_error)
-            await transport.send(target, message)
-        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            with anyio.fail_after(SEND_DEADLINE.total_seconds()):
+                await transport.send(target, message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
             await _failed_attempt(worker, item, subject, exc)
             return
         await _record(

@@ -19,6 +19,7 @@ from waitline.email.sender import send_mail
 from waitline.kit.clock import Clock
 from waitline.kit.ids import new_id
 from waitline.outbox.fanout import fan_out
+from waitline.webhooks.delivery import deliver_webhooks
 
 log = logging.getLogger("waitline.worker")
 
@@ -68,4 +69,4 @@ async def fan_out_job(worker: Worker) -> int:
 
 
 def default_jobs() -> list[Callable[[Worker], Awaitable[int]]]:
-    return [fan_out_job, send_mail]
+    return [fan_out_job, deliver_webhooks, send_mail]

@@ -1,0 +1,390 @@
+"""The webhook job of the delivery worker: claim due deliveries, send them signed, record
+each attempt.
+
+Deliveries are claimed in one short write transaction (leased to this worker, FOR UPDATE
+SKIP LOCKED), sent concurrently with no transaction open, and each outcome is recorded in
+its own short transaction, only while the claim is still this worker's. A worker that
+dies loses nothing: what it claimed is sent again once the lease has run out, with the
+same `webhook-id`, so receivers can tell a repeat.
+
+One slow receiver cannot hold up the others: every request has its own deadline
+(TIMEOUT_SECONDS for everything, connecting and reading included), and at most
+MAX_READ_BYTES of an answer are read.
+"""
+
+import email.utils
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+import anyio
+import certifi
+import httpx
+import orjson
+from httpx_secure import SSRFProtectionError
+from standardwebhooks import Webhook
+
+from waitline.db.models import Event, WebhookEndpoint
+from waitline.db.session import Database
+from waitline.kit.clock import iso
+from waitline.kit.crypto import SecretBox
+from waitline.kit.ids import new_id
+from waitline.webhooks import repository, ssrf
+from waitline.webhooks.repository import FAILED, PAUSED, PENDING, SUCCEEDED
+from waitline.webhooks.service import signing_secrets
+
+if TYPE_CHECKING:
+    from waitline.outbox.worker import Worker
+
+log = logging.getLogger("waitline.webhooks")
+
+# A 2xx within this many seconds is a success; anything else is a failed attempt.
+TIMEOUT_SECONDS = 15.0
+MAX_READ_BYTES = 64 * 1024
+KEEP_BODY_CHARS = 2 * 1024
+# After the 1st, 2nd, ... failed attempt; after the 8th, the delivery is given up.
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+# A Retry-After (on 429 or 503) longer than the schedule's wait is honoured, up to this.
+MAX_RETRY_AFTER = timedelta(hours=24)
+# An endpoint that has failed for this long without one success is disabled.
+DISABLE_AFTER = timedelta(days=5)
+USER_AGENT = "Waitline-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed delivery with all it needs to be signed and sent outside a transaction."""
+
+    delivery_id: str
+    endpoint_id: str
+    url: str
+    event_id: str
+    event_type: str
+    body: bytes
+    secrets: tuple[str, ...]
+    claimed_until: datetime
+    # Set when the delivery cannot be attempted at all; recorded as a failed attempt.
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    response_body: str | None
+    error_message: str | None
+    latency_ms: int
+    retry_after: timedelta | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def deliver_webhooks(worker: "Worker") -> int:
+    """Send one batch of due deliveries; how many were claimed."""
+    now = worker.clock.now()
+    box = SecretBox(worker.settings.resolved_secret_key)
+    outgoing = await anyio.to_thread.run_sync(
+        claim, worker.db, box, now, now + worker.lease, worker.worker_id, worker.batch
+    )
+    if not outgoing:
+        return 0
+    allow_private = worker.settings.webhook_allow_private
+    checks = TargetChecks(allow_private)
+    client = ssrf.guarded_client(
+        allow_private=allow_private,
+        timeout=TIMEOUT_SECONDS,
+        verify=_tls_context(),
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+    )
+    async with client, anyio.create_task_group() as tasks:
+        for item in outgoing:
+            tasks.start_soon(_deliver, worker, client, checks, item)
+    return len(outgoing)
+
+
+def claim(
+    db: Database, box: SecretBox, now: datetime, locked_until: datetime, worker_id: str, batch: int
+) -> list[Outgoing]:
+    with db.transaction() as session:
+        deliveries = repository.claim_due_deliveries(
+            session, now=now, locked_until=locked_until, worker_id=worker_id, limit=batch
+        )
+        if not deliveries:
+            return []
+        events = repository.events_by_id(session, {d.event_id for d in deliveries})
+        endpoints = repository.endpoints_by_id(session, {d.endpoint_id for d in deliveries})
+        keys = {endpoint.id: _secrets_of(endpoint, box, now) for endpoint in endpoints.values()}
+        outgoing = []
+        for delivery in deliveries:
+            event, endpoint = events[delivery.event_id], endpoints[delivery.endpoint_id]
+            secrets, problem = keys[endpoint.id]
+            outgoing.append(
+                Outgoing(
+                    delivery_id=delivery.id,
+                    endpoint_id=endpoint.id,
+                    url=endpoint.url,
+                    event_id=event.id,
+                    event_type=event.type,
+                    body=payload(event),
+                    secrets=secrets,
+                    claimed_until=locked_until,
+                    problem=problem,
+                )
+            )
+        return outgoing
+
+
+def _secrets_of(
+    endpoint: WebhookEndpoint, box: SecretBox, now: datetime
+) -> tuple[tuple[str, ...], str | None]:
+    try:
+        return tuple(signing_secrets(endpoint, box, now)), None
+    except ValueError:
+        # The server's secret key changed: nothing can be signed until the secret is
+        # rotated. Each attempt fails with the reason, visible in the delivery log.
+        return (), "The signing secret cannot be read with this server's key; rotate it."
+
+
+def payload(event: Event) -> bytes:
+    """The body of every delivery of an event, the same on each retry."""
+    return orjson.dumps(
+        {"type": event.type, "timestamp": iso(event.created_at), "data": event.data}
+    )
+
+
+def signed_headers(item: Outgoing, sent_at: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; during a rotation, one signature per secret."""
+    body = item.body.decode()
+    signature = " ".join(
+        Webhook(secret).sign(item.event_id, sent_at, body) for secret in item.secrets
+    )
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        # The answer is read raw: a compressed one would be logged as noise.
+        "accept-encoding": "identity",
+        "webhook-id": item.event_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+class TargetChecks:
+    """The URL rules, checked again at delivery: each URL once per batch, however many
+    deliveries go to it, so its name is resolved once."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._locks: dict[str, anyio.Lock] = {}
+        self._refusals: dict[str, str | None] = {}
+
+    async def check(self, url: str) -> None:
+        async with self._locks.setdefault(url, anyio.Lock()):
+            if url not in self._refusals:
+                try:
+                    await ssrf.check_url_async(url, allow_private=self._allow_private)
+                    self._refusals[url] = None
+                except ssrf.UrlRefused as exc:
+                    self._refusals[url] = str(exc)
+        refusal = self._refusals[url]
+        if refusal is not None:
+            raise ssrf.UrlRefused(refusal)
+
+
+async def _deliver(
+    worker: "Worker", client: httpx.AsyncClient, checks: TargetChecks, item: Outgoing
+) -> None:
+    if worker.clock.now() + timedelta(seconds=TIMEOUT_SECONDS) >= item.claimed_until:
+        # Too late in the lease to finish before another worker may take it: leave it
+        # to be claimed again rather than risk sending it twice.
+        return
+    outcome = await send(worker, client, checks, item)
+    await anyio.to_thread.run_sync(
+        record, worker.db, item, outcome, worker.worker_id, worker.clock.now()
+    )
+
+
+async def send(
+    worker: "Worker", client: httpx.AsyncClient, checks: TargetChecks, item: Outgoing
+) -> Outcome:
+    """One attempt: never raises; what happened is in the outcome."""
+    started = time.perf_counter()
+
+    def failed(message: str) -> Outcome:
+        return Outcome(None, None, _clean(message), _elapsed_ms(started))
+
+    if item.problem is not None:
+        return failed(item.problem)
+    try:
+        with anyio.fail_after(TIMEOUT_SECONDS):
+            await checks.check(item.url)
+            sent_at = worker.clock.now()
+            request = client.build_request(
+                "POST", item.url, content=item.body, headers=signed_headers(item, sent_at)
+            )
+            response = await client.send(request, stream=True)
+            try:
+                text = await _read_capped(response)
+            finally:
+                await response.aclose()
+    except ssrf.UrlRefused as exc:
+        return failed(f"Not sent: the URL {exc}.")
+    except SSRFProtectionError as exc:
+        return failed(f"Not sent: {exc}.")
+    except (TimeoutError, httpx.TimeoutException):
+        return failed(f"No answer within {TIMEOUT_SECONDS:g} s.")
+    except (httpx.HTTPError, OSError) as exc:
+        return failed(f"Request failed: {exc or type(exc).__name__}")
+    code = response.status_code
+    error = None
+    if 300 <= code < 400:
+        error = "Redirects are not followed; answer the webhook URL itself with a 2xx."
+    elif not 200 <= code < 300:
+        error = f"HTTP {code}"
+    return Outcome(
+        code,
+        _clean(text),
+        error,
+        _elapsed_ms(started),
+        _retry_after(response, worker.clock.now()),
+    )
+
+
+async def _read_capped(response: httpx.Response) -> str:
+    """At most MAX_READ_BYTES of the answer are read; the first KEEP_BODY_CHARS kept."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_READ_BYTES:
+            break
+    return b"".join(chunks)[:MAX_READ_BYTES].decode("utf-8", errors="replace")[:KEEP_BODY_CHARS]
+
+
+def _clean(text: str) -> str:
+    # PostgreSQL text cannot hold NUL.
+    return text.replace("\x00", "\ufffd")
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def _retry_after(response: httpx.Response, now: datetime) -> timedelta | None:
+    """How long a 429 or 503 asks us to wait (seconds or an HTTP date), at most a day."""
+    if response.status_code not in (429, 503):
+        return None
+    value = response.headers.get("retry-after", "").strip()
+    if value.isdigit():
+        seconds = min(int(value), int(MAX_RETRY_AFTER.total_seconds()))
+        return timedelta(seconds=seconds) if seconds > 0 else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    wait = when - now
+    return min(wait, MAX_RETRY_AFTER) if wait > timedelta(0) else None
+
+
+def retry_delay(attempt_number: int, retry_after: timedelta | None) -> timedelta | None:
+    """The wait before the next attempt after failed attempt `attempt_number`, or None
+    when the delivery is given up."""
+    if attempt_number > len(RETRY_DELAYS):
+        return None
+    delay = RETRY_DELAYS[attempt_number - 1]
+    return max(delay, retry_after) if retry_after is not None else delay
+
+
+def record(db: Database, item: Outgoing, outcome: Outcome, worker_id: str, now: datetime) -> bool:
+    """Log the attempt and move the delivery and its endpoint on, if the claim is still
+    ours; False when it is not (the lease ran out and another worker took it, or the
+    endpoint was deleted meanwhile)."""
+    with db.transaction() as session:
+        # The endpoint first, then the delivery: the order every writer of both takes.
+        endpoint = repository.lock_endpoint(session, item.endpoint_id)
+        if endpoint is None:
+            return False
+        delivery = repository.still_claimed(
+            session, item.delivery_id, worker_id=worker_id, claimed_until=item.claimed_until
+        )
+        if delivery is None:
+            log.info("delivery %s was claimed again elsewhere; outcome not kept", item.delivery_id)
+            return False
+        attempt_number = delivery.attempts + 1
+        repository.add_attempt(
+            session,
+            {
+                "id": new_id(),
+                "delivery_id": delivery.id,
+                "endpoint_id": endpoint.id,
+                "event_id": item.event_id,
+                "event_type": item.event_type,
+                "attempt_number": attempt_number,
+                "status_code": outcome.status_code,
+                "response_body": outcome.response_body,
+                "error_message": outcome.error_message,
+                "latency_ms": outcome.latency_ms,
+                "created_at": now,
+            },
+        )
+        endpoint.last_status_code = outcome.status_code
+        endpoint.last_attempt_at = now
+        if outcome.succeeded:
+            endpoint.failure_count = 0
+            endpoint.first_failure_at = None
+            status, next_attempt_at = SUCCEEDED, delivery.next_attempt_at
+        else:
+            endpoint.failure_count += 1
+            endpoint.first_failure_at = endpoint.first_failure_at or now
+            gone = outcome.status_code == 410
+            if endpoint.auto_disabled_at is None and (
+                gone or now - endpoint.first_failure_at >= DISABLE_AFTER
+            ):
+                _disable(session, endpoint, now, "410 Gone" if gone else "5 days of failure")
+            delay = retry_delay(attempt_number, outcome.retry_after)
+            if delay is None:
+                status, next_attempt_at = FAILED, delivery.next_attempt_at
+            else:
+                status = PENDING if endpoint.active else PAUSED
+                next_attempt_at = now + delay
+        delivery.attempts = attempt_number
+        delivery.status = status
+        delivery.next_attempt_at = next_attempt_at
+        delivery.locked_until = None
+        delivery.locked_by = None
+        delivery.updated_at = now
+        return True
+
+
+def _disable(session, endpoint: WebhookEndpoint, now: datetime, why: str) -> None:
+    """Off until someone turns it on again; its deliveries wait (paused), and replay can
+    send what it missed meanwhile."""
+    log.warning("webhook endpoint %s disabled after %s", endpoint.id, why)
+    endpoint.active = False
+    endpoint.auto_disabled_at = now
+    endpoint.updated_at = now
+    session.flush()
+    repository.pause_deliveries(session, endpoint.id, now)
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once per process: loading the CA bundle for each batch costs more than the
+    batch's requests to a fast receiver."""
+    return ssl.create_default_context(cafile=certifi.where())

@@ -1,0 +1,192 @@
+"""Statements for webhook endpoints, their deliveries and the delivery log."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from waitline.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from waitline.kit.ids import new_id
+from waitline.outbox.repository import not_a_test
+
+# Delivery states. `paused`: waiting for its endpoint to be active again (deactivated by
+# hand, or disabled after 410 or five days of failure); kept out of the due index.
+PENDING, PAUSED, SUCCEEDED, FAILED = "pending", "paused", "succeeded", "failed"
+
+_deliveries = WebhookDelivery.__table__
+INSERT_DELIVERY = insert(_deliveries)
+INSERT_ATTEMPT = insert(WebhookAttempt.__table__)
+
+
+def endpoint_by_id(
+    session: Session, workspace_id: str, endpoint_id: str, *, for_update: bool = False
+) -> WebhookEndpoint | None:
+    stmt = select(WebhookEndpoint).where(
+        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.workspace_id == workspace_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def endpoints_stmt(workspace_id: str) -> Select:
+    return select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == workspace_id)
+
+
+def attempts_stmt(endpoint_id: str) -> Select:
+    return select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint_id)
+
+
+def pause_deliveries(session: Session, endpoint_id: str, now: datetime) -> None:
+    session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.endpoint_id == endpoint_id, _deliveries.c.status == PENDING)
+        .values(status=PAUSED, updated_at=now)
+    )
+
+
+def resume_deliveries(session: Session, endpoint_id: str, now: datetime) -> None:
+    """Paused deliveries go again at once: whoever re-activates an endpoint has fixed it."""
+    session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.endpoint_id == endpoint_id, _deliveries.c.status == PAUSED)
+        .values(status=PENDING, next_attempt_at=now, updated_at=now)
+    )
+
+
+def add_deliveries(
+    session: Session,
+    *,
+    endpoint: WebhookEndpoint,
+    event_ids: list[str],
+    now: datetime,
+) -> None:
+    """A delivery of each event to the endpoint; paused while the endpoint is off."""
+    if not event_ids:
+        return
+    status = PENDING if endpoint.active else PAUSED
+    session.connection().execute(
+        INSERT_DELIVERY,
+        [
+            {
+                "id": new_id(),
+                "workspace_id": endpoint.workspace_id,
+                "endpoint_id": endpoint.id,
+                "event_id": event_id,
+                "status": status,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for event_id in event_ids
+        ],
+    )
+
+
+def replayable_events(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    *,
+    since: datetime,
+    until: datetime,
+    only_failed: bool,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[tuple[datetime, str]]:
+    """(created_at, id) of the workspace's events in [since, until), oldest first, that the
+    endpoint wants and has no delivery of still to go (pending or paused); with
+    `only_failed`, also none that succeeded. `after` continues from a previous call."""
+    mine = (WebhookDelivery.endpoint_id == endpoint.id) & (WebhookDelivery.event_id == Event.id)
+    settled = [PENDING, PAUSED, SUCCEEDED] if only_failed else [PENDING, PAUSED]
+    stmt = select(Event.created_at, Event.id).where(
+        Event.workspace_id == endpoint.workspace_id,
+        Event.created_at >= since,
+        Event.created_at < until,
+        not_a_test(),
+        ~exists().where(mine, WebhookDelivery.status.in_(settled)),
+    )
+    if endpoint.events:
+        stmt = stmt.where(Event.type.in_(endpoint.events))
+    if after is not None:
+        stmt = stmt.where(
+            or_(
+                Event.created_at > after[0],
+                (Event.created_at == after[0]) & (Event.id > after[1]),
+            )
+        )
+    stmt = stmt.order_by(Event.created_at, Event.id).limit(limit)
+    return [(created_at, event_id) for created_at, event_id in session.execute(stmt)]
+
+
+# The delivery worker's statements.
+
+
+def claim_due_deliveries(
+    session: Session, *, now: datetime, locked_until: datetime, worker_id: str, limit: int
+) -> list[WebhookDelivery]:
+    """Take up to `limit` pending deliveries that are due, not held by a live claim, and
+    for an endpoint that is on.
+
+    The rows are locked (SKIP LOCKED: another worker takes other rows) and leased to
+    `worker_id` until `locked_until`, so the caller sends them after this transaction.
+    """
+    deliveries = list(
+        session.scalars(
+            select(WebhookDelivery)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
+                WebhookEndpoint.active == True,  # noqa: E712
+                WebhookEndpoint.auto_disabled_at.is_(None),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        )
+    )
+    if deliveries:
+        session.execute(
+            update(_deliveries)
+            .where(_deliveries.c.id.in_([d.id for d in deliveries]))
+            .values(locked_until=locked_until, locked_by=worker_id)
+        )
+    return deliveries
+
+
+def events_by_id(session: Session, event_ids: set[str]) -> dict[str, Event]:
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+
+
+def endpoints_by_id(session: Session, endpoint_ids: set[str]) -> dict[str, WebhookEndpoint]:
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))
+    return {e.id: e for e in session.scalars(stmt)}
+
+
+def lock_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint | None:
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update()
+    return session.scalar(stmt)
+
+
+def still_claimed(
+    session: Session, delivery_id: str, *, worker_id: str, claimed_until: datetime
+) -> WebhookDelivery | None:
+    """The delivery, locked, if this worker's claim on it still stands: not retaken by
+    another worker after the lease ran out, nor deleted with its endpoint."""
+    stmt = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.locked_by == worker_id,
+            WebhookDelivery.locked_until == claimed_until,
+        )
+        .with_for_update()
+    )
+    return session.scalar(stmt)
+
+
+def add_attempt(session: Session, values: dict[str, Any]) -> None:
+    session.connection().execute(INSERT_ATTEMPT, values)

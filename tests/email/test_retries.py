@@ -6,8 +6,11 @@ message is not taken by another worker until its lease runs out."""
 import asyncio
 from datetime import timedelta
 
+import anyio
+
 from waitline.email.repository import finish_claimed
-from waitline.email.sender import claim, send_mail
+from waitline.email.sender import _deliver, claim, send_mail
+from waitline.email.transport import SmtpTarget
 from waitline.outbox.worker import Worker, default_jobs
 
 REFUSAL = "550 5.7.1 Mailbox unavailable"
@@ -178,3 +181,44 @@ def test_an_unusable_smtp_url_fails_each_attempt_visibly(deliver, open_waitlist,
     (row,) = stored()
     assert (row.status, row.attempts) == ("queued", 1)
     assert row.last_error.startswith("ValueError: WAITLINE_SMTP_URL is not usable: ")
+
+
+def test_a_send_that_could_outlast_the_lease_is_left_for_the_next_claim(
+    app, settings, clock, smtp, deliver, open_waitlist, join, stored
+):
+    join(open_waitlist(), "ada@example.com")
+    worker = Worker(
+        app.state.db, settings.model_copy(update={"smtp_url": smtp.url}), clock, jobs=[send_mail]
+    )
+    now = clock.now()
+    _, (item,) = claim(app.state.db, now, now + worker.lease, 100, settings.base_url)
+    # A slow pass: 59 s of the 2-minute lease left, and a send may take 60.
+    clock.advance(seconds=61)
+
+    asyncio.run(
+        _deliver(worker, item, SmtpTarget.from_url(smtp.url), None, anyio.CapacityLimiter(1))
+    )
+
+    assert smtp.received == []
+    (row,) = stored()
+    assert (row.status, row.attempts, row.locked_until) == ("queued", 0, now + worker.lease)
+    clock.advance(seconds=59)
+    assert deliver(smtp) == 1
+    assert len(smtp.received) == 1
+
+
+def test_a_template_that_cannot_work_with_a_messages_data_fails_it_at_once(
+    client, tenant, smtp, deliver, open_waitlist, join, stored
+):
+    # The sample data has a confirm_url; a welcome message has none.
+    template = {"subject": "Hi", "html": "<p>{{ confirm_url.upper() }}</p>", "text": "Hi"}
+    saved = client.put(tenant.path("/email-templates/welcome"), json=template, headers=tenant.auth)
+    assert saved.status_code == 201
+    join(open_waitlist(), "ada@example.com")
+
+    deliver(smtp)
+
+    assert smtp.received == []
+    (row,) = stored()
+    assert (row.status, row.attempts) == ("failed", 0)
+    assert row.last_error.startswith("Not sendable: ")

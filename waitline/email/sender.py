@@ -164,7 +164,8 @@ async def _deliver(
 ) -> None:
     async with limiter:
         now = worker.clock.now()
-        if now + SEND_DEADLINE >= item.claimed_until:
+        deadline = min(SEND_DEADLINE, worker.lease / 2)
+        if now + deadline >= item.claimed_until:
             # Too late in the lease to finish before another worker may take it: leave it
             # to be claimed again rather than risk sending it twice.
             return
@@ -182,7 +183,7 @@ async def _deliver(
         try:
             if target is None:
                 raise ValueError(target_error)
-            with anyio.fail_after(SEND_DEADLINE.total_seconds()):
+            with anyio.fail_after(deadline.total_seconds()):
                 await transport.send(target, message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
             await _failed_attempt(worker, item, subject, exc)

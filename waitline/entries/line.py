@@ -9,6 +9,8 @@ about BUCKET_WIDTH index entries): O(sqrt n) for lines up to ~BUCKET_WIDTH squar
 one SQL statement, so it reads one consistent snapshot.
 """
 
+from bisect import bisect_left
+
 from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -116,6 +118,56 @@ def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int
         "seq": seq,
     }
     return int(session.connection().execute(POSITION, params).scalar_one())
+
+
+def positions_of_entries(
+    session: Session, waitlist_id: str, entry_ids: list[str]
+) -> dict[str, int]:
+    """The positions of many entries at once (those not waiting are left out), in two
+    statements however many there are: the waitlist's buckets read once and summed in
+    Python, then, in one query, each entry's count of those ahead inside its own bucket.
+    For pages and exports, where `position_of` per entry would be one round trip each."""
+    if not entry_ids:
+        return {}
+    buckets = LineBucket.__table__
+    rows = session.execute(
+        select(buckets.c.bucket, buckets.c.count)
+        .where(buckets.c.waitlist_id == waitlist_id)
+        .order_by(buckets.c.bucket)
+    ).all()
+    starts, before, running = [], [], 0
+    for bucket, count in rows:
+        starts.append(bucket)
+        before.append(running)
+        running += count
+
+    def in_buckets_before(score: int) -> int:
+        index = bisect_left(starts, bucket_of(score))
+        return before[index] if index < len(starts) else running
+
+    entries = Entry.__table__
+    ahead = entries.alias("ahead")
+    ahead_in_bucket = (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            ahead.c.waitlist_id == entries.c.waitlist_id,
+            ahead.c.waiting == True,  # noqa: E712 - the partial index's own predicate
+            ahead.c.score >= _bucket_sql() * BUCKET_WIDTH,
+            ahead.c.score <= entries.c.score,
+            or_(ahead.c.score < entries.c.score, ahead.c.seq < entries.c.seq),
+        )
+        .correlate(entries)
+        .scalar_subquery()
+    )
+    found = session.execute(
+        select(entries.c.id, entries.c.score, ahead_in_bucket).where(
+            entries.c.waitlist_id == waitlist_id,
+            entries.c.waiting == True,  # noqa: E712
+            entries.c.id.in_(entry_ids),
+        )
+    )
+    return {entry_id: 1 + in_buckets_before(score) + int(count) for entry_id, score, count in found}
 
 
 def waiting_count(session: Session, waitlist_id: str) -> int:

@@ -1,7 +1,7 @@
 """Rules for people on a waitlist: joining, their place in line, confirming, leaving."""
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from waitline.db.models import Entry, Waitlist, Workspace
 from waitline.email.outbox import queue_message
 from waitline.entries import line, repository
 from waitline.entries.checks import CheckedJoin
+from waitline.entries.emails import CheckedEmail
 from waitline.entries.links import Links
 from waitline.entries.referrals import change_credit, credit_allowed
 from waitline.entries.schemas import Coupon, EntryOut
@@ -51,6 +52,8 @@ class WaitlistContext:
     workspace_settings: WorkspaceSettings
     links: Links
     now: datetime
+    # False for changes the team asked to make quietly (an import without `send_email`).
+    send_email: bool = True
 
     @classmethod
     def of(cls, workspace: Workspace, waitlist: Waitlist, links: Links, now: datetime):
@@ -118,6 +121,33 @@ def ensure_accepting(ctx: WaitlistContext) -> None:
         )
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """A person to put in line, already checked. A public signup joins now as a pending,
+    unverified entry; an import brings people with the state and signup time they had."""
+
+    email: CheckedEmail
+    source: str
+    name: str | None = None
+    phone: str | None = None
+    interest: str | None = None
+    referrer: str | None = None
+    utm: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    coupon: dict[str, Any] | None = None
+    variant_id: str | None = None
+    country: str | None = None
+    ip_hash: str | None = None
+    status: str = "pending"
+    verified: bool = False
+    verified_at: datetime | None = None
+    invited_at: datetime | None = None
+    invited_to_app_slug: str | None = None
+    unsubscribed_at: datetime | None = None
+    # When they signed up; None is now.
+    created_at: datetime | None = None
+
+
 def join(
     session: Session,
     ctx: WaitlistContext,
@@ -126,22 +156,52 @@ def join(
     ip_hash: str | None,
     country: str | None,
 ) -> tuple[Entry, int | None]:
-    """Put a person in line; credit whoever referred them if they start waiting now."""
-    settings, waitlist, now = ctx.settings, ctx.waitlist, ctx.now
+    """Put a person who signed up in line; credit whoever referred them if they start
+    waiting now."""
     request = checked.request
-    if repository.email_taken(session, waitlist.id, checked.email.normalized):
-        raise _already_registered()
-    seq = _take_seq(session, ctx)
     referrer = (
-        repository.referrer_by_code(session, waitlist.id, request.referral_code.strip().lower())
+        repository.referrer_by_code(session, ctx.waitlist.id, request.referral_code.strip().lower())
         if request.referral_code
         else None
     )
+    new = NewEntry(
+        email=checked.email,
+        source=request.source,
+        name=checked.name,
+        phone=request.phone,
+        interest=request.interest,
+        referrer=request.referrer,
+        utm=request.utm.model_dump() if request.utm else None,
+        metadata=checked.metadata,
+        coupon=_coupon(ctx.settings, request.promo, ctx.now),
+        variant_id=request.variant_id,
+        country=country,
+        ip_hash=ip_hash,
+    )
+    return add_entry(session, ctx, new, referred_by=referrer)
+
+
+def add_entry(
+    session: Session,
+    ctx: WaitlistContext,
+    new: NewEntry,
+    *,
+    referred_by: Any = None,
+    signup: bool = True,
+) -> tuple[Entry, int | None]:
+    """The one way an entry is born: its seq, its place in line, the referral credit it
+    gives (`referred_by` is a row with the referrer's `id` and `ip_hash`), its event and
+    its first email. `signup=False` is the team adding people (an import): the waitlist
+    need not be open, though `max_entries` still holds."""
+    settings, waitlist, now = ctx.settings, ctx.waitlist, ctx.now
+    if repository.email_taken(session, waitlist.id, new.email.normalized):
+        raise _already_registered()
+    seq = _take_seq(session, ctx, require_open=signup)
     waiting = line.is_waiting(
-        status="pending",
-        invited=False,
-        unsubscribed=False,
-        verified=False,
+        status=new.status,
+        invited=new.invited_at is not None,
+        unsubscribed=new.unsubscribed_at is not None,
+        verified=new.verified,
         double_opt_in=settings.double_opt_in,
     )
     values: dict[str, Any] = {
@@ -149,28 +209,32 @@ def join(
         "waitlist_id": waitlist.id,
         "workspace_id": waitlist.workspace_id,
         "seq": seq,
-        "email": checked.email.address,
-        "email_normalized": checked.email.normalized,
-        "name": checked.name,
-        "phone": request.phone,
-        "interest": request.interest,
-        "referrer": request.referrer,
-        "source": request.source,
-        "utm": request.utm.model_dump() if request.utm else None,
+        "email": new.email.address,
+        "email_normalized": new.email.normalized,
+        "name": new.name,
+        "phone": new.phone,
+        "interest": new.interest,
+        "referrer": new.referrer,
+        "source": new.source,
+        "utm": new.utm,
         "referral_code": random_code(10),
         "referral_count": 0,
-        "referred_by_entry_id": referrer.id if referrer else None,
+        "referred_by_entry_id": referred_by.id if referred_by else None,
         "referral_credited": False,
         "score": seq,
         "waiting": waiting,
-        "status": "pending",
-        "verified": False,
-        "coupon": _coupon(settings, request.promo, now),
-        "variant_id": request.variant_id,
-        "country": country,
-        "metadata_": checked.metadata,
-        "ip_hash": ip_hash,
-        "created_at": now,
+        "status": new.status,
+        "verified": new.verified,
+        "verified_at": new.verified_at,
+        "invited_at": new.invited_at,
+        "invited_to_app_slug": new.invited_to_app_slug,
+        "unsubscribed_at": new.unsubscribed_at,
+        "coupon": new.coupon,
+        "variant_id": new.variant_id,
+        "country": new.country,
+        "metadata_": new.metadata,
+        "ip_hash": new.ip_hash,
+        "created_at": new.created_at or now,
         "updated_at": now,
     }
     try:
@@ -182,11 +246,13 @@ def join(
     entry = Entry(**values)
     if waiting:
         line.add_to_bucket(session, waitlist.id, entry.score, +1)
-        if referrer and credit_allowed(referrer.ip_hash, ip_hash, settings.referral_same_ip_credit):
-            _credit(session, ctx, referrer_id=referrer.id, referred=entry)
+        if referred_by and credit_allowed(
+            referred_by.ip_hash, new.ip_hash, settings.referral_same_ip_credit
+        ):
+            _credit(session, ctx, referrer_id=referred_by.id, referred=entry)
     position = line.position_of(session, waitlist.id, entry.score, entry.seq) if waiting else None
     record_entry_event(session, ctx, "entry.created", entry, position)
-    if settings.double_opt_in:
+    if settings.double_opt_in and not entry.verified:
         mail(
             session,
             ctx,
@@ -195,7 +261,7 @@ def join(
             position,
             confirm_url=ctx.links.confirm_url(entry.id, waitlist.id, now),
         )
-    else:
+    elif waiting:
         mail(session, ctx, entry, "welcome", position)
     return entry, position
 
@@ -210,10 +276,10 @@ TAKE_SEQ = (
 INSERT_ENTRY = insert(Entry.__table__)
 
 
-def _take_seq(session: Session, ctx: WaitlistContext) -> int:
+def _take_seq(session: Session, ctx: WaitlistContext, *, require_open: bool = True) -> int:
     """The next signup order; also where `max_entries` and a status change are enforced."""
     counters = session.connection().execute(TAKE_SEQ, {"waitlist_id": ctx.waitlist.id}).one()
-    if counters.status != "open":
+    if require_open and counters.status != "open":
         raise WaitlineError(
             "This waitlist is not taking signups right now.", status=403, code="waitlist_closed"
         )
@@ -412,8 +478,9 @@ def mail(
     position: int | None,
     **links: str,
 ) -> None:
-    """Queue a message unless the person left or the team switched this kind of email off."""
-    if entry.unsubscribed_at is not None:
+    """Queue a message unless the person left, the team switched this kind of email off,
+    or the change is being made quietly."""
+    if not ctx.send_email or entry.unsubscribed_at is not None:
         return
     if template not in TRANSACTIONAL_TEMPLATES and not (
         ctx.workspace_settings.notifications_enabled and getattr(ctx.settings.emails, template)

@@ -1,6 +1,7 @@
 """Bodies over 64 KiB are refused with 413 before any route reads them, however they arrive."""
 
 import json
+import re
 
 import anyio
 
@@ -124,3 +125,40 @@ def test_a_small_streamed_body_reaches_the_app_whole():
     scope = {"type": "http", "method": "PUT", "path": "/x", "headers": [], "query_string": b""}
     anyio.run(middleware, scope, receive, send)
     assert received == [(b"abcdef", False)]
+
+
+def test_an_import_upload_has_its_own_cap_of_50_mib():
+    middleware = BodyLimitMiddleware(app=None)
+    imports = "/v1/workspaces/w1/waitlists/l1/imports"
+    assert middleware.cap_for(imports) == 50 * 1024 * 1024
+    assert middleware.cap_for(imports + "/job1") == MAX_BODY_BYTES
+    assert middleware.cap_for("/v1/workspaces/w1/waitlists/l1/entries/bulk") == MAX_BODY_BYTES
+    assert middleware.cap_for("/v1/workspaces/w1/waitlists/l1/imports/../x") == MAX_BODY_BYTES
+
+
+def test_a_path_with_a_larger_cap_is_still_refused_over_it():
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append((await receive())["body"])
+
+    middleware = BodyLimitMiddleware(
+        app, max_bytes=1000, larger=((re.compile(r"^/upload$"), 3 * 1024),)
+    )
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    def post(path: str, size: int) -> None:
+        async def receive():
+            return {"type": "http.request", "body": b"a" * size, "more_body": False}
+
+        scope = {"type": "http", "method": "POST", "path": path, "headers": []}
+        anyio.run(middleware, {**scope, "query_string": b""}, receive, send)
+
+    post("/upload", 2500)  # over the default cap, under its own
+    assert reached == [b"a" * 2500] and sent == []
+    post("/upload", 3 * 1024 + 1)
+    assert sent[0]["status"] == 413
+    assert "larger than 3 KiB" in json.loads(sent[1]["body"])["detail"]

@@ -10,6 +10,11 @@ from waitline.kit.errors import problem_response
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_BODY_BYTES = 64 * 1024
+# Routes that take uploads, each with its own cap instead of MAX_BODY_BYTES.
+LARGER_BODIES: tuple[tuple[re.Pattern[str], int], ...] = (
+    # CSV imports: POST /v1/workspaces/{wid}/waitlists/{id}/imports
+    (re.compile(r"^/v1/workspaces/[^/]+/waitlists/[^/]+/imports/?$"), 50 * 1024 * 1024),
+)
 
 
 class RequestIdMiddleware:
@@ -74,19 +79,30 @@ class ResponseHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over the cap with 413 before any route reads them."""
+    """Refuses bodies over the cap with 413 before any route reads them. Paths matching
+    one of `larger` (pattern, cap) have that cap instead: uploads."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        larger: tuple[tuple[re.Pattern[str], int], ...] = LARGER_BODIES,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger
+
+    def cap_for(self, path: str) -> int:
+        return next((cap for pattern, cap in self.larger if pattern.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
+        cap = self.cap_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            await self._refuse(scope, receive, send, cap)
             return
         body = bytearray()
         more = True
@@ -96,20 +112,25 @@ class BodyLimitMiddleware:
                 return
             body.extend(message.get("body", b""))
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if len(body) > cap:
+                await self._refuse(scope, receive, send, cap)
                 return
         await self.app(scope, replay_body(bytes(body), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
         response = problem_response(
             Request(scope),  # only for the request id
             413,
             "payload_too_large",
-            f"The request body is larger than {self.max_bytes // 1024} KiB.",
+            f"The request body is larger than {_size(cap)}.",
             headers={"Connection": "close"},
         )
         await response(scope, receive, send)
+
+
+def _size(count: int) -> str:
+    mib = 1024 * 1024
+    return f"{count // mib} MiB" if count >= mib else f"{count // 1024} KiB"
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:

@@ -1,11 +1,14 @@
-"""The `waitline` command: serve, migrate, init."""
+"""The `waitline` command: serve, migrate, init, import, export."""
 
 import json
 import secrets
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -14,6 +17,11 @@ from waitline.config import load_settings
 from waitline.db.migrate import upgrade
 from waitline.db.models import Workspace
 from waitline.db.session import Database
+from waitline.entries import admin
+from waitline.entries.links import Links
+from waitline.imports import jobs
+from waitline.imports import service as imports
+from waitline.imports.csv_format import csv_lines
 from waitline.kit.clock import Clock
 from waitline.kit.errors import WaitlineError
 from waitline.kit.fields import check_email_syntax, check_slug
@@ -136,3 +144,103 @@ def init(
         "The API key is shown only now. Try:\n"
         f"  curl -H 'Authorization: Bearer {plaintext}' {load_settings().base_url}/v1/me"
     )
+
+
+WaitlistRef = Annotated[
+    str, typer.Option("--waitlist", help="The waitlist, as WORKSPACE/WAITLIST slugs.")
+]
+
+
+def _progress(console_: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console_,
+    )
+
+
+@app.command("import")
+def import_entries(
+    file: Annotated[
+        Path, typer.Argument(help="A CSV file with an email column.", exists=True, dir_okay=False)
+    ],
+    waitlist: WaitlistRef,
+    send_email: Annotated[
+        bool, typer.Option("--send-email", help="Send each person the email a signup gets.")
+    ] = False,
+) -> None:
+    """Import people from a CSV file, as the API's import job does."""
+    settings = load_settings()
+    db = _migrated_database()
+    links, clock = Links(settings.base_url, settings.resolved_secret_key), Clock()
+    try:
+        with db.transaction() as session:
+            ctx = imports.context_by_slugs(session, waitlist, links, clock.now())
+            job = imports.create_job(
+                session, ctx, content=file.read_bytes(), filename=file.name, send_email=send_email
+            )
+            job_id, total = job.id, job.total
+        with _progress(console) as progress:
+            task = progress.add_task(f"Importing {file.name}", total=total)
+            result = jobs.run_import(
+                db,
+                job_id,
+                links=links,
+                clock=clock,
+                progress=lambda job: progress.update(task, completed=job.processed),
+            )
+    except WaitlineError as exc:
+        errors.print(exc.detail, style="red", markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    console.print(
+        f"Imported {result.imported} of {result.total} rows; skipped {result.skipped}. "
+        f"Import id {result.id}.",
+        soft_wrap=True,
+    )
+    if result.ignored_columns:
+        ignored = ", ".join(result.ignored_columns)
+        console.print(f"Ignored columns: {ignored}", markup=False, soft_wrap=True)
+    if result.errors:
+        console.print("Rows with problems:")
+        for problem in result.errors:
+            console.print(f"  row {problem.row}: {problem.message}", markup=False, soft_wrap=True)
+
+
+@app.command("export")
+def export_entries(
+    waitlist: WaitlistRef,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Export every entry of a waitlist as CSV, in line order, as the API's export does."""
+    settings = load_settings()
+    db = _migrated_database()
+    links, clock = Links(settings.base_url, settings.resolved_secret_key), Clock()
+    try:
+        with db.transaction(write=False) as session:
+            ctx = imports.context_by_slugs(session, waitlist, links, clock.now())
+            total = admin.count_entries(session, ctx.waitlist.id).total
+        target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            # The bar goes to stderr, so that stdout holds the CSV alone.
+            with _progress(errors) as progress:
+                task = progress.add_task("Exporting", total=total)
+                target.write(csv_lines([imports.export_header(ctx)]))
+                for rows in imports.export_batches(db, ctx, admin.EntryFilters(), "position"):
+                    target.write(csv_lines(rows))
+                    progress.advance(task, len(rows))
+        finally:
+            if output:
+                target.close()
+    except WaitlineError as exc:
+        errors.print(exc.detail, style="red", markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    if output:
+        console.print(f"Wrote {total} entries to {output}.", markup=False, soft_wrap=True)

@@ -383,7 +383,8 @@ class ImportJob(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     send_email: Mapped[bool] = mapped_column(Boolean)
     # The uploaded file, kept until the job is done (a failed job keeps it for a retry).
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Deferred: up to 50 MiB, read once by the runner, not with every look at the job.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     total: Mapped[int] = mapped_column(Integer)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)

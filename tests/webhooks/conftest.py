@@ -94,6 +94,7 @@ class Receiver:
         self.replies: dict[str, list[Reply]] = {}
         self.hanging: set[str] = set()
         self.received: list[Received] = []
+        self.hung = 0  # requests taken on hanging paths
         self.lock = threading.Lock()
         self.release = threading.Event()
         receiver = self
@@ -104,6 +105,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 if self.path in receiver.hanging:
+                    with receiver.lock:
+                        receiver.hung += 1
                     receiver.release.wait(60)
                     self.close_connection = True
                     return
@@ -129,8 +132,12 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            # The default backlog of 5 resets connections when two workers send at once.
+            request_queue_size = 1024
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
 
     def url(self, path: str) -> str:

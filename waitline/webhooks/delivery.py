@@ -247,7 +247,7 @@ async def send(
     except (TimeoutError, httpx.TimeoutException):
         return failed(f"No answer within {TIMEOUT_SECONDS:g} s.")
     except (httpx.HTTPError, OSError) as exc:
-        return failed(f"Request failed: {exc or type(exc).__name__}")
+        return failed(f"Request failed: {str(exc) or type(exc).__name__}")
     code = response.status_code
     error = None
     if 300 <= code < 400:

@@ -234,11 +234,12 @@ def send_test_event(
 
 
 def replay(session: Session, endpoint: WebhookEndpoint, body: ReplayIn, *, now: datetime) -> int:
-    """Queue the workspace's events of [since, until) for this endpoint again, oldest
-    first; how many. See `repository.replayable_events` for which ones."""
+    """Queue the workspace's events of [since, until) (no `until`: up to the latest) for
+    this endpoint again, oldest first; how many. `repository.replayable_events` says
+    which ones."""
     since = _utc(body.since)
-    until = _utc(body.until) if body.until is not None else now
-    if until <= since:
+    until = _utc(body.until) if body.until is not None else None
+    if until is not None and until <= since:
         raise field_error("until", "must be after since")
     enqueued = 0
     after = None

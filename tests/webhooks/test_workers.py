@@ -1,0 +1,222 @@
+"""Several workers, and workers that die (issue 6, spec §4): no delivery is made twice by
+two workers, and work claimed by a worker that died is delivered once its lease is over."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from waitline.db.models import Event, WebhookDelivery
+from waitline.db.session import Database
+from waitline.outbox.fanout import fan_out
+from waitline.outbox.service import record_event
+from waitline.outbox.worker import Worker, fan_out_job
+from waitline.webhooks import delivery
+from waitline.webhooks.delivery import deliver_webhooks
+
+
+@pytest.fixture
+def postgresql_only(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers at once need PostgreSQL (SQLite runs one)")
+
+
+def record_many(app, tenant, clock, count: int) -> list[str]:
+    with app.state.db.transaction() as session:
+        return [
+            record_event(
+                session,
+                workspace_id=tenant.id,
+                type="entry.created",
+                data={"n": n},
+                now=clock.now(),
+            )
+            for n in range(count)
+        ]
+
+
+def work_left(db: Database) -> int:
+    with db.transaction(write=False) as session:
+        unfanned = session.scalar(
+            select(func.count()).select_from(Event).where(Event.fanned_out_at.is_(None))
+        )
+        pending = session.scalar(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(WebhookDelivery.status == "pending")
+        )
+    return unfanned + pending
+
+
+def test_two_workers_deliver_2000_events_each_exactly_once(
+    postgresql_only, app, settings, clock, tenant, make_hook, receiver, rows
+):
+    hook = make_hook()
+    events = record_many(app, tenant, clock, 2000)
+    handled = Counter()
+    failures: list[BaseException] = []
+
+    def run(worker_id: str) -> None:
+        db = Database(settings.resolved_database_url)
+        worker = Worker(
+            db, settings, clock, batch=50, worker_id=worker_id, jobs=[fan_out_job, deliver_webhooks]
+        )
+
+        async def drain() -> None:
+            deadline = time.monotonic() + 120
+            while work_left(db) and time.monotonic() < deadline:
+                handled[worker_id] += await worker.run_once()
+
+        try:
+            asyncio.run(drain())
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("worker-a", "worker-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    got = receiver.at("/hook")
+    assert len(got) == 2000
+    assert sorted(r.webhook_id for r in got) == sorted(events)
+    assert all(r.verified_with == [hook["signing_secret"]] for r in got)
+    deliveries = rows.deliveries(hook["id"])
+    assert len(deliveries) == 2000
+    assert {(d.status, d.attempts) for d in deliveries} == {("succeeded", 1)}
+    assert len(rows.attempts(hook["id"])) == 2000
+    assert handled["worker-a"] > 0 and handled["worker-b"] > 0, handled
+
+
+def test_a_worker_stopped_mid_batch_loses_nothing(
+    app, settings, clock, tenant, make_hook, emit, receiver, rows
+):
+    receiver.hanging.add("/hook")
+    hook = make_hook()
+    events = [emit(n=n) for n in range(5)]
+    dead = Worker(
+        app.state.db, settings, clock, worker_id="dead", jobs=[fan_out_job, deliver_webhooks]
+    )
+
+    async def die_mid_send() -> None:
+        # The worker is stopped while its sends wait for answers: claimed, never recorded.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(dead.run_once(), timeout=1.0)
+
+    asyncio.run(die_mid_send())
+    assert receiver.hung == 5
+    claimed = rows.deliveries(hook["id"])
+    assert {(d.locked_by, d.status, d.attempts) for d in claimed} == {("dead", "pending", 0)}
+    assert rows.attempts(hook["id"]) == []
+
+    receiver.hanging.clear()
+    heir = Worker(app.state.db, settings, clock, worker_id="heir", jobs=[deliver_webhooks])
+    assert asyncio.run(heir.run_once()) == 0, "the dead worker's lease still holds"
+    clock.advance(seconds=dead.lease.total_seconds())
+    assert asyncio.run(heir.run_once()) == 5
+
+    assert sorted(r.webhook_id for r in receiver.at("/hook")) == sorted(events)
+    assert {(d.status, d.attempts, d.locked_by) for d in rows.deliveries(hook["id"])} == {
+        ("succeeded", 1, None)
+    }
+
+
+def test_an_outcome_is_not_kept_once_the_claim_was_lost(
+    app, settings, clock, make_hook, emit, rows
+):
+    hook = make_hook()
+    emit()
+    asyncio.run(fan_out_job(Worker(app.state.db, settings, clock, jobs=[])))
+    box = app.state.secret_box
+    now = clock.now()
+    (item,) = delivery.claim(app.state.db, box, now, now + delivery_lease(), "slow", 10)
+    clock.advance(seconds=delivery_lease().total_seconds())
+    (retaken,) = delivery.claim(
+        app.state.db, box, clock.now(), clock.now() + delivery_lease(), "fast", 10
+    )
+    outcome = delivery.Outcome(200, "ok", None, 3)
+
+    assert delivery.record(app.state.db, item, outcome, "slow", clock.now()) is False
+    assert delivery.record(app.state.db, retaken, outcome, "fast", clock.now()) is True
+    (attempt,) = rows.attempts(hook["id"])
+    assert attempt.attempt_number == 1
+
+
+def delivery_lease():
+    return Worker.__dataclass_fields__["lease"].default
+
+
+WORKER_SCRIPT = """
+import asyncio, sys
+from datetime import datetime
+from waitline.config import Settings
+from waitline.db.session import Database
+from waitline.kit.clock import FrozenClock
+from waitline.outbox.worker import Worker
+from waitline.webhooks.delivery import deliver_webhooks
+
+url, key, start, worker_id = sys.argv[1:]
+settings = Settings(
+    _env_file=None, database_url=url, secret_key=key, webhook_allow_private=True,
+    run_worker=False,
+)
+clock = FrozenClock(datetime.fromisoformat(start))
+worker = Worker(Database(url), settings, clock, worker_id=worker_id, jobs=[deliver_webhooks])
+print("claiming", flush=True)
+asyncio.run(worker.run_once())
+"""
+
+
+def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(
+    postgresql_only, app, settings, clock, tenant, make_hook, receiver, rows
+):
+    receiver.hanging.add("/hook")
+    hook = make_hook()
+    events = record_many(app, tenant, clock, 20)
+    fan_out(app.state.db, clock.now(), 100)
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            WORKER_SCRIPT,
+            settings.resolved_database_url,
+            settings.secret_key,
+            clock.now().isoformat(),
+            "doomed",
+        ],
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while receiver.hung < 20 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert receiver.hung == 20, process.stderr.read() if process.poll() is not None else ""
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    claimed = rows.deliveries(hook["id"])
+    assert {(d.locked_by, d.status, d.attempts) for d in claimed} == {("doomed", "pending", 0)}
+
+    receiver.hanging.clear()
+    clock.advance(seconds=delivery_lease().total_seconds())
+    heir = Worker(app.state.db, settings, clock, worker_id="heir", jobs=[deliver_webhooks])
+    assert asyncio.run(heir.run_once()) == 20
+
+    assert sorted(r.webhook_id for r in receiver.at("/hook")) == sorted(events)
+    assert {(d.status, d.attempts) for d in rows.deliveries(hook["id"])} == {("succeeded", 1)}

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import certifi
@@ -34,7 +34,7 @@ from waitline.kit.clock import iso
 from waitline.kit.crypto import SecretBox
 from waitline.kit.ids import new_id
 from waitline.webhooks import repository, ssrf
-from waitline.webhooks.repository import FAILED, PAUSED, PENDING, SUCCEEDED
+from waitline.webhooks.repository import FAILED, SUCCEEDED
 from waitline.webhooks.service import signing_secrets
 
 if TYPE_CHECKING:
@@ -74,9 +74,17 @@ class Outgoing:
     event_type: str
     body: bytes
     secrets: tuple[str, ...]
+    # Attempts made before this claim; the claim keeps anyone else from adding one.
+    attempts: int
     claimed_until: datetime
     # Set when the delivery cannot be attempted at all; recorded as a failed attempt.
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: "Outcome"
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -109,9 +117,12 @@ async def deliver_webhooks(worker: "Worker") -> int:
         verify=_tls_context(),
         limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
     )
+    recorded: dict[str, list[Recorded]] = {}
     async with client, anyio.create_task_group() as tasks:
         for item in outgoing:
-            tasks.start_soon(_deliver, worker, client, checks, item)
+            tasks.start_soon(_deliver, worker, client, checks, item, recorded)
+    for endpoint_id, results in recorded.items():
+        await anyio.to_thread.run_sync(update_endpoint, worker.db, endpoint_id, results)
     return len(outgoing)
 
 
@@ -140,6 +151,7 @@ def claim(
                     event_type=event.type,
                     body=payload(event),
                     secrets=secrets,
+                    attempts=delivery.attempts,
                     claimed_until=locked_until,
                     problem=problem,
                 )
@@ -205,16 +217,20 @@ class TargetChecks:
 
 
 async def _deliver(
-    worker: "Worker", client: httpx.AsyncClient, checks: TargetChecks, item: Outgoing
+    worker: "Worker",
+    client: httpx.AsyncClient,
+    checks: TargetChecks,
+    item: Outgoing,
+    recorded: dict[str, list["Recorded"]],
 ) -> None:
     if worker.clock.now() + timedelta(seconds=TIMEOUT_SECONDS) >= item.claimed_until:
         # Too late in the lease to finish before another worker may take it: leave it
         # to be claimed again rather than risk sending it twice.
         return
     outcome = await send(worker, client, checks, item)
-    await anyio.to_thread.run_sync(
-        record, worker.db, item, outcome, worker.worker_id, worker.clock.now()
-    )
+    at = worker.clock.now()
+    if await anyio.to_thread.run_sync(record, worker.db, item, outcome, worker.worker_id, at):
+        recorded.setdefault(item.endpoint_id, []).append(Recorded(outcome, at))
 
 
 async def send(
@@ -312,27 +328,36 @@ def retry_delay(attempt_number: int, retry_after: timedelta | None) -> timedelta
 
 
 def record(db: Database, item: Outgoing, outcome: Outcome, worker_id: str, now: datetime) -> bool:
-    """Log the attempt and move the delivery and its endpoint on, if the claim is still
-    ours; False when it is not (the lease ran out and another worker took it, or the
-    endpoint was deleted meanwhile)."""
+    """Log the attempt and move the delivery on, if the claim is still ours; False when it
+    is not (the lease ran out and another worker took it, or the endpoint was deleted
+    meanwhile). Core statements, and the endpoint's row is not touched: this runs once
+    per attempt, and many attempts to one endpoint must not queue on its row."""
+    attempt_number = item.attempts + 1
+    moved: dict[str, Any] = {"attempts": attempt_number, "updated_at": now}
+    if outcome.succeeded:
+        moved["status"] = SUCCEEDED
+    else:
+        delay = retry_delay(attempt_number, outcome.retry_after)
+        if delay is None:
+            moved["status"] = FAILED
+        else:
+            moved |= {"status": repository.retry_status(), "next_attempt_at": now + delay}
     with db.transaction() as session:
-        # The endpoint first, then the delivery: the order every writer of both takes.
-        endpoint = repository.lock_endpoint(session, item.endpoint_id)
-        if endpoint is None:
-            return False
-        delivery = repository.still_claimed(
-            session, item.delivery_id, worker_id=worker_id, claimed_until=item.claimed_until
-        )
-        if delivery is None:
+        if not repository.finish_claimed(
+            session,
+            item.delivery_id,
+            worker_id=worker_id,
+            claimed_until=item.claimed_until,
+            values=moved,
+        ):
             log.info("delivery %s was claimed again elsewhere; outcome not kept", item.delivery_id)
             return False
-        attempt_number = delivery.attempts + 1
         repository.add_attempt(
             session,
             {
                 "id": new_id(),
-                "delivery_id": delivery.id,
-                "endpoint_id": endpoint.id,
+                "delivery_id": item.delivery_id,
+                "endpoint_id": item.endpoint_id,
                 "event_id": item.event_id,
                 "event_type": item.event_type,
                 "attempt_number": attempt_number,
@@ -343,44 +368,44 @@ def record(db: Database, item: Outgoing, outcome: Outcome, worker_id: str, now: 
                 "created_at": now,
             },
         )
-        endpoint.last_status_code = outcome.status_code
-        endpoint.last_attempt_at = now
-        if outcome.succeeded:
-            endpoint.failure_count = 0
-            endpoint.first_failure_at = None
-            status, next_attempt_at = SUCCEEDED, delivery.next_attempt_at
-        else:
-            endpoint.failure_count += 1
-            endpoint.first_failure_at = endpoint.first_failure_at or now
-            gone = outcome.status_code == 410
-            if endpoint.auto_disabled_at is None and (
-                gone or now - endpoint.first_failure_at >= DISABLE_AFTER
-            ):
-                _disable(session, endpoint, now, "410 Gone" if gone else "5 days of failure")
-            delay = retry_delay(attempt_number, outcome.retry_after)
-            if delay is None:
-                status, next_attempt_at = FAILED, delivery.next_attempt_at
-            else:
-                status = PENDING if endpoint.active else PAUSED
-                next_attempt_at = now + delay
-        delivery.attempts = attempt_number
-        delivery.status = status
-        delivery.next_attempt_at = next_attempt_at
-        delivery.locked_until = None
-        delivery.locked_by = None
-        delivery.updated_at = now
         return True
 
 
-def _disable(session, endpoint: WebhookEndpoint, now: datetime, why: str) -> None:
-    """Off until someone turns it on again; its deliveries wait (paused), and replay can
-    send what it missed meanwhile."""
-    log.warning("webhook endpoint %s disabled after %s", endpoint.id, why)
-    endpoint.active = False
-    endpoint.auto_disabled_at = now
-    endpoint.updated_at = now
-    session.flush()
-    repository.pause_deliveries(session, endpoint.id, now)
+def update_endpoint(db: Database, endpoint_id: str, results: list[Recorded]) -> None:
+    """Fold a batch's recorded attempts to one endpoint, in the order they finished, into
+    its stats: failures count up from the last success, which resets them. An endpoint
+    that answered 410 Gone, or has failed for DISABLE_AFTER without one success, is
+    turned off; its deliveries wait (paused), and replay can send what it missed."""
+    with db.transaction() as session:
+        state = repository.lock_endpoint_state(session, endpoint_id)
+        if state is None:
+            return
+        failure_count, first_failure_at = state.failure_count, state.first_failure_at
+        disabled_at, why = None, ""
+        for result in results:
+            if result.outcome.succeeded:
+                failure_count, first_failure_at = 0, None
+                continue
+            failure_count += 1
+            first_failure_at = first_failure_at or result.at
+            if state.auto_disabled_at is None and disabled_at is None:
+                if result.outcome.status_code == 410:
+                    disabled_at, why = result.at, "410 Gone"
+                elif result.at - first_failure_at >= DISABLE_AFTER:
+                    disabled_at, why = result.at, "5 days of failure"
+        last = results[-1]
+        stats: dict[str, Any] = {
+            "failure_count": failure_count,
+            "first_failure_at": first_failure_at,
+            "last_status_code": last.outcome.status_code,
+            "last_attempt_at": last.at,
+        }
+        if disabled_at is not None:
+            log.warning("webhook endpoint %s disabled after %s", endpoint_id, why)
+            stats |= {"active": False, "auto_disabled_at": disabled_at, "updated_at": disabled_at}
+        repository.update_endpoint(session, endpoint_id, stats)
+        if disabled_at is not None:
+            repository.pause_deliveries(session, endpoint_id, disabled_at)
 
 
 @cache

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, insert, or_, select, update
+from sqlalchemy import Row, Select, case, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -15,6 +15,7 @@ from waitline.outbox.repository import not_a_test
 PENDING, PAUSED, SUCCEEDED, FAILED = "pending", "paused", "succeeded", "failed"
 
 _deliveries = WebhookDelivery.__table__
+_endpoints = WebhookEndpoint.__table__
 INSERT_DELIVERY = insert(_deliveries)
 INSERT_ATTEMPT = insert(WebhookAttempt.__table__)
 
@@ -167,26 +168,53 @@ def endpoints_by_id(session: Session, endpoint_ids: set[str]) -> dict[str, Webho
     return {e.id: e for e in session.scalars(stmt)}
 
 
-def lock_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint | None:
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update()
-    return session.scalar(stmt)
-
-
-def still_claimed(
-    session: Session, delivery_id: str, *, worker_id: str, claimed_until: datetime
-) -> WebhookDelivery | None:
-    """The delivery, locked, if this worker's claim on it still stands: not retaken by
-    another worker after the lease ran out, nor deleted with its endpoint."""
+def lock_endpoint_state(session: Session, endpoint_id: str) -> Row | None:
+    """What the delivery stats of an endpoint build on, with the row locked."""
     stmt = (
-        select(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.locked_by == worker_id,
-            WebhookDelivery.locked_until == claimed_until,
+        select(
+            _endpoints.c.active,
+            _endpoints.c.failure_count,
+            _endpoints.c.first_failure_at,
+            _endpoints.c.auto_disabled_at,
         )
+        .where(_endpoints.c.id == endpoint_id)
         .with_for_update()
     )
-    return session.scalar(stmt)
+    return session.connection().execute(stmt).one_or_none()
+
+
+def retry_status():
+    """A delivery to retry waits (paused) if its endpoint was turned off meanwhile."""
+    return case((_deliveries.c.status == PAUSED, PAUSED), else_=PENDING)
+
+
+def finish_claimed(
+    session: Session,
+    delivery_id: str,
+    *,
+    worker_id: str,
+    claimed_until: datetime,
+    values: dict[str, Any],
+) -> bool:
+    """Release a claimed delivery with `values` if this worker's claim on it still stands
+    (not retaken by another worker after the lease ran out, nor deleted with its
+    endpoint); True when it did."""
+    result = session.connection().execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.id == delivery_id,
+            _deliveries.c.locked_by == worker_id,
+            _deliveries.c.locked_until == claimed_until,
+        )
+        .values(locked_until=None, locked_by=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def update_endpoint(session: Session, endpoint_id: str, values: dict[str, Any]) -> None:
+    session.connection().execute(
+        update(_endpoints).where(_endpoints.c.id == endpoint_id).values(**values)
+    )
 
 
 def add_attempt(session: Session, values: dict[str, Any]) -> None:

@@ -22,7 +22,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import certifi
 import httpx
 import orjson
 from httpx_secure import SSRFProtectionError
@@ -412,4 +411,4 @@ def update_endpoint(db: Database, endpoint_id: str, results: list[Recorded]) -> 
 def _tls_context() -> ssl.SSLContext:
     """Built once per process: loading the CA bundle for each batch costs more than the
     batch's requests to a fast receiver."""
-    return ssl.create_default_context(cafile=certifi.where())
+    return httpx.create_ssl_context()

@@ -219,3 +219,14 @@ def update_endpoint(session: Session, endpoint_id: str, values: dict[str, Any]) 
 
 def add_attempt(session: Session, values: dict[str, Any]) -> None:
     session.connection().execute(INSERT_ATTEMPT, values)
+
+
+def erase_answers_to_entry_events(session: Session, entry_id: str, erased: str) -> None:
+    """Replace the kept answers to every delivery of an entry's events with `erased`."""
+    _attempts = WebhookAttempt.__table__
+    of_entry = select(Event.id).where(Event.entry_id == entry_id)
+    session.connection().execute(
+        update(_attempts)
+        .where(_attempts.c.event_id.in_(of_entry), _attempts.c.response_body.is_not(None))
+        .values(response_body=erased)
+    )

@@ -279,3 +279,10 @@ def list_attempts(
         limit=limit,
         cursor=cursor,
     )
+
+
+def erase_from_delivery_log(session: Session, entry_id: str, erased: str = "[erased]") -> None:
+    """For erasure: receivers' answers may echo what they were sent, so the answers kept
+    for the deliveries of an erased entry's events go too. The log keeps the rest of each
+    attempt (status, error, timing), which holds nothing about the person."""
+    repository.erase_answers_to_entry_events(session, entry_id, erased)

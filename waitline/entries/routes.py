@@ -306,6 +306,40 @@ def leaderboard(
     return Leaderboard(data=rows)
 
 
+async def _token_from_body(request: Request, *, required: bool = True) -> tuple[str, bool]:
+    """The `token` of a JSON or form body; and whether the body was a form."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError:
+            raise WaitlineError("Malformed JSON.", status=422, code="validation_error") from None
+        token = data.get("token") if isinstance(data, dict) else None
+        is_form = False
+    else:
+        form = await request.form()
+        token = form.get("token")
+        is_form = True
+    if not isinstance(token, str) or not token:
+        if required:
+            raise WaitlineError(
+                "This link is not valid or has expired.", status=400, code="invalid_token"
+            )
+        token = ""
+    return token, is_form
+
+
+BodyToken = tuple[str, bool]
+
+
+async def required_token(request: Request) -> BodyToken:
+    return await _token_from_body(request)
+
+
+async def optional_token(request: Request) -> BodyToken:
+    return await _token_from_body(request, required=False)
+
+
 @router.get("/v1/confirm", response_class=HTMLResponse, summary="A page with one button to confirm")
 def confirm_page(
     request: Request, token: Annotated[str, Query(max_length=512)] = ""
@@ -320,8 +354,11 @@ def confirm_page(
     responses={**problem_responses(400), 303: {"description": "Form post: redirect"}},
     summary="Confirm an email address (double opt-in), idempotently",
 )
-async def confirm(request: Request, db: Db, now: Now):
-    token, is_form = await _token_from_body(request)
+def confirm(
+    request: Request, db: Db, now: Now, body: Annotated[BodyToken, Depends(required_token)]
+):
+    # A plain def: its database work runs on a route thread, never on the event loop.
+    token, is_form = body
     links = _links(request)
     try:
         with db.transaction() as session:
@@ -355,36 +392,17 @@ def unsubscribe_page(
     responses=problem_responses(400),
     summary="Unsubscribe (RFC 8058 one-click): leaves the line, no more email",
 )
-async def unsubscribe(
-    request: Request, db: Db, now: Now, token: Annotated[str, Query(max_length=512)] = ""
+def unsubscribe(
+    request: Request,
+    db: Db,
+    now: Now,
+    body: Annotated[BodyToken, Depends(optional_token)],
+    token: Annotated[str, Query(max_length=512)] = "",
 ):
-    body_token, _ = await _token_from_body(request, required=False)
+    body_token, _ = body
     with db.transaction() as session:
         service.unsubscribe(session, token or body_token, _links(request), now)
     return _page(request, "unsubscribe.html", token="", done=True)
-
-
-async def _token_from_body(request: Request, *, required: bool = True) -> tuple[str, bool]:
-    """The `token` of a JSON or form body; and whether the body was a form."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/json"):
-        try:
-            data = await request.json()
-        except ValueError:
-            raise WaitlineError("Malformed JSON.", status=422, code="validation_error") from None
-        token = data.get("token") if isinstance(data, dict) else None
-        is_form = False
-    else:
-        form = await request.form()
-        token = form.get("token")
-        is_form = True
-    if not isinstance(token, str) or not token:
-        if required:
-            raise WaitlineError(
-                "This link is not valid or has expired.", status=400, code="invalid_token"
-            )
-        token = ""
-    return token, is_form
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -197,3 +197,26 @@ def test_serve_migrates_a_fresh_data_dir_and_becomes_ready(tmp_path):
     assert not (elsewhere / "data").exists()
     assert f"http://127.0.0.1:{port}" in output
     assert "waitline init" in output  # the first-run hint, as there is no workspace yet
+
+
+def test_worker_runs_alone_and_stops_cleanly_on_sigterm(tmp_path):
+    import signal as signals
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    waitline = Path(sys.executable).parent / "waitline"
+    env = {**__import__("os").environ, "WAITLINE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("WAITLINE_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [str(waitline), "worker"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "data" / "waitline.db").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    process.send_signal(signals.SIGTERM)
+    _, log = process.communicate(timeout=30)
+    assert process.returncode == 0, log
+    assert "started" in log and "stopped" in log

@@ -19,10 +19,12 @@ from waitline.auth import routes as auth_routes
 from waitline.auth.service import identify
 from waitline.config import Settings, load_settings
 from waitline.db.session import Database
+from waitline.email import routes as email_routes
 from waitline.entries import admin_routes as entry_admin_routes
 from waitline.entries import routes as entry_routes
 from waitline.entries.links import Links
 from waitline.entries.service import WorkspaceMoved
+from waitline.imports import routes as import_routes
 from waitline.invites import routes as invite_routes
 from waitline.kit.client import ClientResolver
 from waitline.kit.clock import Clock
@@ -37,9 +39,11 @@ from waitline.kit.middleware import (
 from waitline.kit.ratelimit import RateLimiter
 from waitline.ops import routes as ops_routes
 from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
+from waitline.outbox import routes as event_routes
 from waitline.outbox.worker import Worker
 from waitline.waitlists import routes as waitlist_routes
 from waitline.waitlists import variant_routes
+from waitline.webhooks import routes as webhook_routes
 from waitline.workspaces import routes as workspace_routes
 
 THREADS = 8
@@ -81,9 +85,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         workspace_routes,
         waitlist_routes,
         variant_routes,
+        import_routes,  # before entry_admin_routes, whose /entries/{entry_id} would take export.csv
         entry_admin_routes,
         invite_routes,
         analytics_routes,
+        webhook_routes,
+        event_routes,
+        email_routes,
     ):
         app.include_router(module.router)
 

@@ -2,6 +2,7 @@
 
 import json
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -65,13 +66,23 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="HTTP worker processes.")] = 1,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not run the delivery worker in-process.")
+    ] = False,
 ) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API (with the delivery worker, unless --no-worker)."""
+    import os
+
     import uvicorn
 
     from waitline.app import configure_logging
 
     configure_logging()
+    if no_worker:
+        # The app processes uvicorn starts read their settings from the environment.
+        os.environ["WAITLINE_RUN_WORKER"] = "false"
+    # Made (or read) once here, before app processes start, so that they all share one key.
+    _ = load_settings().resolved_secret_key
     db = _migrated_database()
     with db.transaction(write=False) as session:
         workspaces = session.scalar(select(func.count()).select_from(Workspace))
@@ -92,6 +103,32 @@ def serve(
         log_level="info",
         access_log=False,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the delivery worker alone (webhooks, email, imports); several may run at once."""
+    import anyio
+
+    from waitline.app import configure_logging
+    from waitline.kit.clock import Clock
+    from waitline.outbox.worker import Worker
+
+    configure_logging()
+    db = _migrated_database()
+
+    async def run() -> None:
+        stop = anyio.Event()
+        runner = Worker(db, load_settings(), Clock())
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(runner.run, stop)
+                async for _ in signals:
+                    stop.set()
+                    break
+
+    anyio.run(run)
+    db.dispose()
 
 
 @app.command()

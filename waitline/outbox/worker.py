@@ -16,6 +16,8 @@ import anyio
 from waitline.config import Settings
 from waitline.db.session import Database
 from waitline.email.sender import send_mail
+from waitline.entries.links import Links
+from waitline.imports.jobs import run_next_import
 from waitline.kit.clock import Clock
 from waitline.kit.ids import new_id
 from waitline.outbox.fanout import fan_out
@@ -68,5 +70,12 @@ async def fan_out_job(worker: Worker) -> int:
     return await anyio.to_thread.run_sync(fan_out, worker.db, worker.clock.now(), worker.batch)
 
 
+async def import_job(worker: Worker) -> int:
+    links = Links(worker.settings.base_url, worker.settings.resolved_secret_key)
+    return await anyio.to_thread.run_sync(
+        lambda: run_next_import(worker.db, links=links, clock=worker.clock)
+    )
+
+
 def default_jobs() -> list[Callable[[Worker], Awaitable[int]]]:
-    return [fan_out_job, deliver_webhooks, send_mail]
+    return [fan_out_job, deliver_webhooks, send_mail, import_job]

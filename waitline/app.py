@@ -46,7 +46,7 @@ from waitline.waitlists import variant_routes
 from waitline.webhooks import routes as webhook_routes
 from waitline.workspaces import routes as workspace_routes
 
-THREADS = 8
+THREADS = 40
 LEADERBOARD_SECONDS = 5
 ENTRY_TEMPLATES = Path(__file__).parent / "entries" / "templates"
 DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
@@ -111,8 +111,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    # Routes run in a thread pool; a few threads keep the cores busy, while anyio's default
-    # of 40 makes them fight over the GIL and the connection pool under load.
+    # Routes (and FastAPI's checks of their answers) run in this thread pool. A request
+    # holding a row lock may still need one of its threads to finish, so it must not be
+    # small enough for lock waiters to fill; PostgreSQL's lock_timeout bounds the waits.
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     if not app.state.settings.run_worker:
         yield

@@ -5,6 +5,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
+LOCK_TIMEOUT_MS = 15_000
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -12,7 +13,15 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        return create_engine(
+            parsed,
+            pool_size=pool_size,
+            max_overflow=40,
+            pool_pre_ping=True,
+            hide_parameters=True,  # no personal data from failed statements in the logs
+            # A request waiting on a row lock holds a thread; never wait without end.
+            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+        )
     return _sqlite_engine(parsed)
 
 

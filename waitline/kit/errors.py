@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("waitline.errors")
@@ -187,6 +188,19 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         return problem_response(request, exc.status_code, code, detail, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        # A lock wait that ran out (PostgreSQL lock_timeout, SQLite busy) is load, not a bug.
+        if getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(exc.orig):
+            return problem_response(
+                request,
+                503,
+                "busy",
+                "The service is busy; try again in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        raise exc  # anything else is a bug: the catch-all below answers and logs it
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

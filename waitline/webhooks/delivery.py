@@ -128,6 +128,10 @@ async def deliver_webhooks(worker: "Worker") -> int:
 def claim(
     db: Database, box: SecretBox, now: datetime, locked_until: datetime, worker_id: str, batch: int
 ) -> list[Outgoing]:
+    # An idle worker polls twice a second: it looks before it takes SQLite's write lock.
+    with db.transaction(write=False) as session:
+        if not repository.any_due(session, now):
+            return []
     with db.transaction() as session:
         deliveries = repository.claim_due_deliveries(
             session, now=now, locked_until=locked_until, worker_id=worker_id, limit=batch

@@ -125,6 +125,13 @@ def replayable_events(
 # The delivery worker's statements.
 
 
+def any_due(session: Session, now: datetime) -> bool:
+    stmt = select(WebhookDelivery.id).where(
+        WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def claim_due_deliveries(
     session: Session, *, now: datetime, locked_until: datetime, worker_id: str, limit: int
 ) -> list[WebhookDelivery]:

@@ -16,6 +16,7 @@ from waitline.entries.service import WaitlistContext
 from waitline.kit.errors import NotFound, ValidationFailed
 from waitline.kit.ids import is_uuid
 from waitline.kit.pagination import Key, decode_cursor, encode_cursor, ordered_page
+from waitline.webhooks.service import erase_from_delivery_log
 
 MAX_METADATA_BYTES = 16 * 1024
 ERASED = "[erased]"
@@ -235,6 +236,8 @@ def erase_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
         # The mail log's rendered subject may hold the name, an SMTP error the address.
         message.subject = message.subject and ERASED
         message.last_error = message.last_error and ERASED
+    # Receivers often echo a webhook's body back: their stored answers go too.
+    erase_from_delivery_log(session, entry_id, ERASED)
     session.flush()
 
 

@@ -1,0 +1,1 @@
+"""The server-rendered console at /console: sign-in, sessions, CSRF, roles, pages."""

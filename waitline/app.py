@@ -18,6 +18,7 @@ from waitline.analytics import routes as analytics_routes
 from waitline.auth import routes as auth_routes
 from waitline.auth.service import identify
 from waitline.config import Settings, load_settings
+from waitline.console.routes import router as console_router
 from waitline.db.session import Database
 from waitline.email import routes as email_routes
 from waitline.entries import admin_routes as entry_admin_routes
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         email_routes,
     ):
         app.include_router(module.router)
+    app.include_router(console_router)
 
     # Listed innermost first: the request id wraps everything, so every answer carries it.
     app.add_middleware(

@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -31,6 +32,11 @@ from waitline.waitlists.variants import choose_variant, count_impression, varian
 
 router = APIRouter(tags=["public"])
 PUBLIC = "/v1/waitlists/{workspace_slug}/{waitlist_slug}"
+
+# The routes every visitor hits are `async def` and read the database inline, on the event
+# loop: reads never wait on locks, and a hop to a thread costs more than the queries (each
+# hop is a GIL handoff, which under load waits out the interpreter's switch interval).
+# Writes still run on threads: SQLite's write lock, and PostgreSQL's row locks, can wait.
 
 
 def _links(request: Request) -> Links:
@@ -62,7 +68,7 @@ def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitl
         raise
 
 
-def _signup_context(
+async def _signup_context(
     workspace_slug: str,
     waitlist_slug: str,
     request: Request,
@@ -82,7 +88,7 @@ SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
 
 @router.options(PUBLIC + "/{rest:path}", include_in_schema=False)
 @router.options(PUBLIC, include_in_schema=False)
-def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
+async def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
     """CORS preflight: allowed when `allowed_origins` is empty or names the origin."""
     with db.transaction(write=False) as session:
         _, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
@@ -100,7 +106,7 @@ def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db)
     responses=problem_responses(404, 429),
     summary="Public information about a waitlist, in the copy of the variant chosen",
 )
-def waitlist_info(
+async def waitlist_info(
     workspace_slug: str,
     waitlist_slug: str,
     request: Request,
@@ -121,8 +127,7 @@ def waitlist_info(
             rng=request.app.state.rng,
         )
     if variant is not None:
-        with db.transaction() as session:
-            count_impression(session, variant.id, now.date())
+        await anyio.to_thread.run_sync(_count_impression, db, variant.id, now)
     return public_info(
         ctx.workspace,
         ctx.waitlist,
@@ -139,7 +144,7 @@ def waitlist_info(
     responses=problem_responses(400, 403, 404, 409, 422, 429, 503),
     summary="Join a waitlist",
 )
-def join_waitlist(
+async def join_waitlist(
     ctx: SignupContext,
     body: JoinRequest,
     request: Request,
@@ -154,15 +159,15 @@ def join_waitlist(
     checked = check_join(ctx.settings, body)
     if ctx.settings.captcha is not None:
         secret = captcha_secret(ctx.waitlist, request.app.state.secret_box)
-        verify_captcha(ctx.settings.captcha, secret, body.captcha_token, client.ip, settings)
-    with db.transaction() as session:
-        entry, position = service.join(
-            session,
-            ctx,
-            checked,
-            ip_hash=client.ip_hash(settings.resolved_secret_key),
-            country=client.country,
+        await anyio.to_thread.run_sync(
+            verify_captcha, ctx.settings.captcha, secret, body.captcha_token, client.ip, settings
         )
+    ip_hash = client.ip_hash(settings.resolved_secret_key)
+    entry, position = await db.write(
+        lambda session: service.join(
+            session, ctx, checked, ip_hash=ip_hash, country=client.country
+        )
+    )
     return JoinResponse(
         id=entry.id,
         email=entry.email,
@@ -181,6 +186,11 @@ def join_waitlist(
         message=ctx.settings.confirmation_message or service.DEFAULT_CONFIRMATION,
         created_at=entry.created_at,
     )
+
+
+def _count_impression(db, variant_id: str, now) -> None:
+    with db.transaction() as session:
+        count_impression(session, variant_id, now.date())
 
 
 def _decoy(ctx: WaitlistContext, body: JoinRequest, db) -> JoinResponse:
@@ -218,7 +228,7 @@ def _decoy(ctx: WaitlistContext, body: JoinRequest, db) -> JoinResponse:
     responses=problem_responses(404, 429),
     summary="Where the holder of a status token stands",
 )
-def entry_status(
+async def entry_status(
     workspace_slug: str,
     waitlist_slug: str,
     token: Annotated[str, Query(max_length=512)],
@@ -269,7 +279,7 @@ def status_link(ctx: SignupContext, body: StatusLinkRequest, db: Db) -> dict[str
     responses=problem_responses(404, 422, 429),
     summary="The top referrers, emails masked",
 )
-def leaderboard(
+async def leaderboard(
     workspace_slug: str,
     waitlist_slug: str,
     request: Request,

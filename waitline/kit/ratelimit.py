@@ -14,6 +14,7 @@ from waitline.kit.errors import WaitlineError
 from waitline.kit.middleware import add_response_headers
 
 log = logging.getLogger("waitline.ratelimit")
+REDIS_TIMEOUT = 0.25
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,14 @@ class RateLimitResult:
 
 class RateLimiter:
     def __init__(self, storage_url: str | None = None) -> None:
-        self._storage = storage_from_string(storage_url or "memory://")
+        # Public routes count requests on the event loop: a Redis that stops answering
+        # must cost a fraction of a second, not a hung loop.
+        options = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}
+        self._storage = (
+            storage_from_string(storage_url, **options)
+            if storage_url
+            else storage_from_string("memory://")
+        )
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {}
 

@@ -1,0 +1,1 @@
+"""The hosted pages: a waitlist's signup page and each person's status page."""

@@ -1,0 +1,1 @@
+"""The embeddable signup widget: one script tag on any site."""

@@ -42,9 +42,11 @@ from waitline.ops import routes as ops_routes
 from waitline.ops.metrics import MetricsMiddleware, RequestMetrics
 from waitline.outbox import routes as event_routes
 from waitline.outbox.worker import Worker
+from waitline.pages import routes as page_routes
 from waitline.waitlists import routes as waitlist_routes
 from waitline.waitlists import variant_routes
 from waitline.webhooks import routes as webhook_routes
+from waitline.widget import routes as widget_routes
 from waitline.workspaces import routes as workspace_routes
 
 THREADS = 40
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ):
         app.include_router(module.router)
     app.include_router(console_router)
+    app.include_router(page_routes.router)
+    app.include_router(widget_routes.router)
 
     # Listed innermost first: the request id wraps everything, so every answer carries it.
     app.add_middleware(

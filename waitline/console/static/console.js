@@ -3,6 +3,12 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // htmx requests carry the session's CSRF token, as forms do in their hidden field.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector("meta[name='csrf-token']");
+    if (meta) event.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     // The workspace switcher (and any select marked so) submits as soon as it changes.

@@ -66,3 +66,19 @@ def entries(client, tenant):
         return response.json()["data"]
 
     return list_entries
+
+
+@pytest.fixture
+def code_of(client):
+    """The referral code behind a status token, from the JSON status API (which, unlike the
+    status page, leaves the few-seconds leaderboard cache alone)."""
+
+    def code(waitlist: dict, token: str) -> str:
+        response = client.get(
+            f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/status",
+            params={"token": token},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["referral_code"]
+
+    return code

@@ -7,7 +7,19 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from waitline.console import service
-from waitline.console.routes import account, api_keys, mail, team, waitlists, webhooks
+from waitline.console.routes import (
+    account,
+    analytics,
+    api_keys,
+    embed,
+    mail,
+    settings,
+    team,
+    templates,
+    waitlists,
+    webhooks,
+    workspace,
+)
 
 log = logging.getLogger("waitline.console")
 
@@ -28,5 +40,17 @@ async def _announce_setup_link(app: FastAPI):
 
 # Each page's module has its own router under /console with `ConsoleRoute` as route class.
 router = APIRouter(include_in_schema=False, lifespan=_announce_setup_link)
-for module in (account, waitlists, webhooks, api_keys, team, mail):
+for module in (
+    account,
+    waitlists,
+    analytics,
+    settings,
+    workspace,
+    templates,
+    embed,
+    webhooks,
+    api_keys,
+    team,
+    mail,
+):
     router.include_router(module.router)

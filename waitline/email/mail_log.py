@@ -1,0 +1,71 @@
+"""One message of the mail log, as its reader gets it.
+
+The queue keeps what a message is made from (its kind, recipient and data), not the
+rendered mail. The detail view builds it again with the worker's own steps (the
+workspace's template of that kind, its branding and sender, `compose`), so what the
+console shows is what would be sent now; a template edited since the message went out
+shows the new wording, and the view says so."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jinja2 import TemplateError
+from sqlalchemy.orm import Session
+
+from waitline.db.models import Message, Workspace
+from waitline.email import repository
+from waitline.email.compose import compose, mail_host, sender_for
+from waitline.email.render import UNSUBSCRIBABLE, render
+from waitline.email.service import brand_of, choose_source, message_context
+from waitline.kit.errors import NotFound
+from waitline.kit.ids import is_uuid
+from waitline.workspaces.schemas import WorkspaceSettings
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    headers: list[tuple[str, str]]
+    text: str
+    html: str
+
+
+def message_for(session: Session, workspace: Workspace, message_id: str) -> Message:
+    message = session.get(Message, message_id) if is_uuid(message_id) else None
+    if message is None or message.workspace_id != workspace.id:
+        raise NotFound("No message with this id in this workspace.")
+    return message
+
+
+def rebuild(
+    session: Session, workspace: Workspace, message: Message, *, base_url: str, now: datetime
+) -> Rebuilt | str:
+    """The message's headers and both parts, or why it cannot be built (the reason the
+    worker gives such a message up with)."""
+    settings = WorkspaceSettings.model_validate(workspace.settings or {})
+    custom = {t.name: t for t in repository.custom_templates(session, workspace.id)}
+    brand = brand_of(workspace, settings)
+    context = message_context(message.data or {}, brand)
+    try:
+        rendered = render(
+            choose_source(message.template, settings, custom), context, template=message.template
+        )
+        built = compose(
+            message_id=message.id,
+            sender=sender_for(
+                sender_address=settings.sender_address,
+                sender_name=settings.sender_name,
+                reply_to=settings.reply_to,
+                brand_name=brand["name"],
+                base_url=base_url,
+            ),
+            to_address=message.to_address,
+            rendered=rendered,
+            now=message.sent_at or now,
+            host=mail_host(base_url),
+            unsubscribe_url=(
+                context.get("unsubscribe_url") if message.template in UNSUBSCRIBABLE else None
+            ),
+        )
+    except (LookupError, TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+        return f"Not sendable: {exc}"
+    return Rebuilt(headers=list(built.items()), text=rendered.text, html=rendered.html)

@@ -1,8 +1,8 @@
 """One transaction per request, owned by the request."""
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from waitline.db.engine import WRITE, is_sqlite, make_engine
+from waitline.db.write_lock import WriteLock
 from waitline.kit.errors import WaitlineError
 
 WRITE_WAIT_SECONDS = 10
@@ -20,10 +21,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
         self._write_engine = self.engine.execution_options(**WRITE)
-        # SQLite has one writer at a time. Writers of one process queue here, on a lock,
-        # instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms.
-        self.write_lock: threading.Lock | None = (
-            threading.Lock() if is_sqlite(self.engine) else None
+        # SQLite has one writer at a time: writers of every process queue on this lock.
+        self.write_lock: WriteLock | None = (
+            WriteLock(_lock_path(self.engine)) if is_sqlite(self.engine) else None
         )
 
     def session(self, *, write: bool) -> Session:
@@ -67,7 +67,7 @@ class Database:
     async def write(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in a write transaction, for an async route.
 
-        On SQLite, when no other transaction of this process holds the write lock, the work
+        On SQLite, when no other transaction (of any process) holds the write lock, the work
         runs right here on the event loop. A thread would be slower by far under load: each
         SQLite call lets go of the GIL, and a thread then waits for the busy event loop to
         hand it back (up to the switch interval, 5 ms) before its next statement. With the
@@ -87,3 +87,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lock_path(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Path(f"{database}.write-lock")

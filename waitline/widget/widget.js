@@ -127,11 +127,11 @@
             return showStatus(res.body, res.body.status_token, res.body.message);
           }
           var errors = res.problem.errors || {};
+          if (res.problem.code === "already_registered") errors = { email: [res.problem.detail] };
           var shown = false;
           Object.keys(errors).forEach(function (k) {
             if (inputs[k]) { inputs[k].error.textContent = errors[k].join(" "); inputs[k].input.setAttribute("aria-invalid", "true"); shown = true; }
           });
-          if (res.problem.code === "already_registered") { inputs.email.error.textContent = res.problem.detail; shown = true; }
           if (!shown) { general.textContent = res.problem.detail || "Something went wrong. Please try again."; general.hidden = false; }
         }, function () {
           button.disabled = false;

@@ -40,7 +40,7 @@ async def _form(request: Request) -> FormData:
     return await request.form()
 
 
-Form = Annotated[FormData, Depends(_form)]
+PostedForm = Annotated[FormData, Depends(_form)]
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ def _page(
     new_variant = {"kind": "ab", "locale": "", "weight": "1", "active": True, **_copy_of(None)}
     forms = {"new": new_variant, **shown, **(variant_forms or {})}
     failed = bool(errors) or bool(variant_errors)
-    field_errors, other_errors = _place_errors(errors or {})
+    field_errors, other_errors = place_errors(errors or {}, FIELDS, prefix="settings.")
     return render(
         request,
         "settings.html",
@@ -243,7 +243,7 @@ def _values_of(waitlist: Waitlist) -> dict[str, Any]:
         "display_name": waitlist.display_name,
         "description": waitlist.description,
     }
-    return {field.path: _shown(field, _get(stored, field.path)) for field in FIELDS}
+    return {field.path: shown(field, _get(stored, field.path)) for field in FIELDS}
 
 
 def _get(data: dict[str, Any], path: str) -> Any:
@@ -254,7 +254,7 @@ def _get(data: dict[str, Any], path: str) -> Any:
     return data
 
 
-def _shown(field: Field, value: Any) -> Any:
+def shown(field: Field, value: Any) -> Any:
     if field.kind == "check":
         return bool(value)
     if field.kind == "secret" or value is None:
@@ -277,7 +277,7 @@ def _read_form(form) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str
         raw = raw if isinstance(raw, str) else None
         values[field.path] = raw is not None if field.kind == "check" else (raw or "")
         try:
-            value = _parsed(field, raw)
+            value = parsed(field, raw)
         except ValueError as exc:
             errors[field.path] = [str(exc)]
             continue
@@ -287,7 +287,7 @@ def _read_form(form) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str
     return values, update, errors
 
 
-def _parsed(field: Field, raw: str | None) -> Any:
+def parsed(field: Field, raw: str | None) -> Any:
     """Only what HTML cannot say is decided here (an unticked box, an empty input as
     "the default", a list per line); checking the values is the schema's job."""
     if field.kind == "check":
@@ -316,14 +316,16 @@ def _put(update: dict[str, Any], path: str, value: Any) -> None:
         target[key] = value
 
 
-def _place_errors(errors: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
-    """Put each error of the service (`settings.page.logo_url`, `settings.custom_fields.0.
+def place_errors(
+    errors: dict[str, list[str]], fields: tuple[Field, ...], *, prefix: str = ""
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Put each error of a service (`settings.page.logo_url`, `settings.custom_fields.0.
     label`, `settings.captcha`) next to the input it is about; the rest go on top."""
     placed: dict[str, list[str]] = {}
     others: list[str] = []
-    paths = sorted((field.path for field in FIELDS), key=len, reverse=True)
+    paths = sorted((field.path for field in fields), key=len, reverse=True)
     for key, messages in errors.items():
-        where = key.removeprefix("settings.")
+        where = key.removeprefix(prefix)
         path = next((p for p in paths if where == p or where.startswith(p + ".")), None)
         if path is None:  # an error about a whole object: its first input
             path = next((p for p in reversed(paths) if p.startswith(where + ".")), None)
@@ -353,7 +355,7 @@ def save_settings(
     session: DbSession,
     box: Secrets,
     now: Now,
-    form: Form,
+    form: PostedForm,
 ) -> Response:
     waitlist = waitlist_for(session, user.workspace, waitlist_id)
     values, update, errors = _read_form(form)
@@ -424,7 +426,12 @@ def _variant_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 
 @router.post("/waitlists/{waitlist_id}/variants")
 def create_variant(
-    request: Request, waitlist_id: str, user: EditorUser, session: DbSession, now: Now, form: Form
+    request: Request,
+    waitlist_id: str,
+    user: EditorUser,
+    session: DbSession,
+    now: Now,
+    form: PostedForm,
 ) -> Response:
     waitlist = waitlist_for(session, user.workspace, waitlist_id)
     typed = _variant_form(form)
@@ -451,7 +458,7 @@ def update_variant(
     user: EditorUser,
     session: DbSession,
     now: Now,
-    form: Form,
+    form: PostedForm,
 ) -> Response:
     waitlist = waitlist_for(session, user.workspace, waitlist_id)
     variant = variants.variant_for(session, waitlist, variant_id)

@@ -121,3 +121,31 @@ def token_of():
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture
+def settings(settings):
+    """Tests here sign many people up from the one test client within a minute."""
+    return settings.model_copy(update={"rate_limit_signup": "10000/minute"})
+
+
+@pytest.fixture
+def join(client):
+    """A signup through the public API, as a visitor makes it; returns the API's answer
+    (the entry's id, referral code, position...)."""
+
+    def join(waitlist: dict, email: str, **fields) -> dict:
+        path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"
+        response = client.post(path, json={"email": email, **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return join
+
+
+@pytest.fixture
+def open_waitlist(make_waitlist):
+    def make(slug: str = "launch", owner=None, **settings) -> dict:
+        return make_waitlist(slug, owner=owner, status="open", settings=settings)
+
+    return make

@@ -12,6 +12,7 @@ from waitline.console.routes import (
     analytics,
     api_keys,
     embed,
+    entries,
     mail,
     settings,
     team,
@@ -43,6 +44,7 @@ router = APIRouter(include_in_schema=False, lifespan=_announce_setup_link)
 for module in (
     account,
     waitlists,
+    entries,
     analytics,
     settings,
     workspace,

@@ -20,6 +20,7 @@ from waitline.invites.schemas import (
 )
 from waitline.kit.dependencies import DbSession, Now
 from waitline.kit.errors import problem_responses
+from waitline.kit.fields import StorableText
 from waitline.kit.pagination import Cursor, Limit, Page, page_of
 from waitline.waitlists.service import waitlist_for
 from waitline.workspaces.service import workspace_for
@@ -52,8 +53,8 @@ def filters(
     status: Literal["pending", "approved", "rejected"] | None = None,
     verified: bool | None = None,
     invited: bool | None = None,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    referred_by: Annotated[str | None, Query(max_length=64)] = None,
+    search: Annotated[StorableText | None, Query(max_length=200)] = None,
+    referred_by: Annotated[StorableText | None, Query(max_length=64)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> EntryFilters:
@@ -63,10 +64,18 @@ def filters(
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    """A time given without an offset is UTC, as every time the API writes is."""
-    if moment is not None and moment.tzinfo is None:
+    """The moment in UTC; one given without an offset is UTC, as every time the API writes
+    is. A moment whose UTC time falls outside the years 1 to 9999 (0001-01-01T00:00+01:00)
+    becomes the nearest one inside: every stored time compares with both alike."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        nearest = datetime.min if moment.year == datetime.min.year else datetime.max
+        return nearest.replace(tzinfo=UTC)
 
 
 Filters = Annotated[EntryFilters, Depends(filters)]

@@ -5,10 +5,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from waitline.kit.fields import RequestBody
+
 Text200 = Annotated[str, Field(max_length=200)]
 
 
-class Utm(BaseModel):
+class Utm(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     source: Text200 | None = None
@@ -16,7 +18,7 @@ class Utm(BaseModel):
     campaign: Text200 | None = None
 
 
-class JoinRequest(BaseModel):
+class JoinRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     # Checked by entries.emails, so that a bad address gets `invalid_email`.
@@ -83,7 +85,7 @@ class StatusResponse(BaseModel):
     )
 
 
-class StatusLinkRequest(BaseModel):
+class StatusLinkRequest(RequestBody):
     email: Annotated[str, Field(max_length=1000)]
 
 
@@ -138,7 +140,7 @@ class EntryOut(BaseModel):
     updated_at: datetime
 
 
-class EntryPatch(BaseModel):
+class EntryPatch(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["approved", "rejected"] | None = None

@@ -19,6 +19,7 @@ from waitline.entries.referrals import change_credit, credit_allowed
 from waitline.entries.schemas import Coupon, EntryOut
 from waitline.entries.tokens import EntryToken, confirm_token_expired, read_token
 from waitline.kit.errors import Conflict, NotFound, WaitlineError
+from waitline.kit.fields import NUL
 from waitline.kit.ids import new_id
 from waitline.outbox.service import record_event
 from waitline.waitlists.schemas import WaitlistSettings
@@ -90,6 +91,8 @@ def public_waitlist(
     session: Session, workspace_slug: str, waitlist_slug: str
 ) -> tuple[Workspace, Waitlist]:
     """A waitlist the public may see: any status but draft."""
+    if NUL in workspace_slug or NUL in waitlist_slug:  # no slug has one; PostgreSQL refuses it
+        raise _no_waitlist()
     params = {"workspace_slug": workspace_slug, "waitlist_slug": waitlist_slug}
     found = session.execute(PUBLIC_WAITLIST, params).first()
     if found is None:

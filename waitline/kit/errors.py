@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("waitline.errors")
@@ -169,6 +169,13 @@ def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
     return errors
 
 
+def refused_nul(exc: DataError) -> bool:
+    """Whether PostgreSQL (or psycopg, before sending) refused a NUL character: in text
+    psycopg says so itself; in JSONB the server answers 22P05 (untranslatable character)."""
+    orig = exc.orig
+    return "NUL" in str(orig) or getattr(orig, "sqlstate", None) == "22P05"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     _document_problems(app)
 
@@ -201,6 +208,15 @@ def install_error_handlers(app: FastAPI) -> None:
                 headers={"Retry-After": "1"},
             )
         raise exc  # anything else is a bug: the catch-all below answers and logs it
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # Request models refuse NUL characters (kit.fields); a route whose input skips
+        # them still answers 422, not 500, when PostgreSQL refuses the text.
+        if not refused_nul(exc):
+            raise exc  # anything else is a bug: the catch-all below answers and logs it
+        detail = "Text must not contain NUL characters (\\u0000)."
+        return problem_response(request, 422, "validation_error", detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

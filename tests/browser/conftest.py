@@ -66,14 +66,26 @@ def wait_until(check: Callable[[], object], what: str, timeout: float = WAIT_SEC
 # --- the browser ---------------------------------------------------------------------
 
 
+def _require_chromium(path: Path, *, ci: bool) -> None:
+    """Skip when Chromium is missing here; fail in CI, where a skip would hide a broken page."""
+    if path.exists():
+        return
+    reason = f"browser tests need Debian's Chromium at {path} (apt-get install chromium)"
+    if ci:
+        pytest.fail(f"{reason}; CI must install it (.ci/run does)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_chromium():
+    """The check the `browser` fixture makes, for testing it."""
+    return _require_chromium
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium per test process."""
-    if not CHROMIUM.exists():
-        reason = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must install it (.ci/run does)", pytrace=False)
-        pytest.skip(reason)
+    _require_chromium(CHROMIUM, ci=bool(os.environ.get("CI")))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,4 +1,9 @@
-"""The harness itself: the browser reaches the live app, whose worker mails a real server."""
+"""The harness itself: the browser reaches the live app, whose worker mails a real server;
+without Chromium the tests skip, except in CI, where they fail."""
+
+from pathlib import Path
+
+import pytest
 
 
 def test_the_browser_reaches_the_live_app(page, live_server, make_waitlist):
@@ -25,3 +30,19 @@ def test_another_origin_serves_its_own_pages(page, other_origin, live_server):
 
     assert page.title() == "Host"
     assert other_origin.url != live_server.url
+
+
+def test_a_missing_chromium_skips_outside_ci(require_chromium, tmp_path):
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        require_chromium(tmp_path / "chromium", ci=False)
+
+
+def test_a_missing_chromium_fails_in_ci(require_chromium, tmp_path):
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        require_chromium(tmp_path / "chromium", ci=True)
+
+
+def test_a_present_chromium_is_used(require_chromium, tmp_path):
+    (tmp_path / "chromium").touch()
+
+    assert require_chromium(Path(tmp_path / "chromium"), ci=True) is None

@@ -1,4 +1,4 @@
-"""The `waitline` command: serve, migrate, init, import, export."""
+"""The `waitline` command: serve, migrate, init, demo, import, export."""
 
 import json
 import secrets
@@ -18,12 +18,14 @@ from waitline.config import load_settings
 from waitline.db.migrate import upgrade
 from waitline.db.models import Workspace
 from waitline.db.session import Database
+from waitline.demo.generate import fill_demo
 from waitline.entries import admin
 from waitline.entries.links import Links
 from waitline.imports import jobs
 from waitline.imports import service as imports
 from waitline.imports.csv_format import csv_lines
 from waitline.kit.clock import Clock
+from waitline.kit.crypto import SecretBox
 from waitline.kit.errors import WaitlineError
 from waitline.kit.fields import check_email_syntax, check_slug
 from waitline.workspaces.service import create_workspace
@@ -281,3 +283,57 @@ def export_entries(
         db.dispose()
     if output:
         console.print(f"Wrote {total} entries to {output}.", markup=False, soft_wrap=True)
+
+
+@app.command()
+def demo(
+    workspace: Annotated[
+        str,
+        typer.Option(
+            help="Slug of the workspace to fill (made if missing).", callback=_checked(check_slug)
+        ),
+    ] = "demo",
+    signups: Annotated[int, typer.Option(help="How many people join.", min=1, max=100_000)] = 3000,
+    seed: Annotated[int | None, typer.Option(help="Seed for the same data every run.")] = None,
+) -> None:
+    """Fill a workspace with a realistic waitlist: six weeks of signups, referral chains,
+    two A/B variants, some approved and invited (see waitline/demo)."""
+    settings = load_settings()
+    db = _migrated_database()
+    try:
+        with console.status(f"Signing up {signups} people…"), db.transaction() as session:
+            made = fill_demo(
+                session,
+                workspace_slug=workspace,
+                signups=signups,
+                links=Links(settings.base_url, settings.resolved_secret_key),
+                box=SecretBox(settings.resolved_secret_key),
+                now=Clock().now(),
+                seed=seed,
+            )
+            ws_slug, wl_slug = made.workspace.slug, made.waitlist.slug
+    except WaitlineError as exc:
+        errors.print(exc.detail, style="red", markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    console.print(
+        f"Waitlist {ws_slug}/{wl_slug}: {made.signups} signups, {made.referred} referred, "
+        f"{made.verified} confirmed, {made.approved} approved, {made.invited} invited.",
+        soft_wrap=True,
+    )
+    console.print(f"Signup page: {settings.base_url}/w/{ws_slug}/{wl_slug}", soft_wrap=True)
+    if made.owner_password:
+        console.print(
+            f"Sign in at {settings.base_url}/console/login as {made.owner_email} with the "
+            f"password {made.owner_password} (shown only now).",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"Sign in at {settings.base_url}/console/login as the workspace's owner "
+            f"({made.owner_email}).",
+            markup=False,
+            soft_wrap=True,
+        )

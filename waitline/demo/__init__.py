@@ -1,0 +1,1 @@
+"""`waitline demo`: a workspace with a waitlist that looks lived in."""

@@ -1,6 +1,9 @@
 """Sign-in with argon2 passwords, sessions in cookies, sign-out and the workspace switcher."""
 
 import pytest
+from sqlalchemy import func, select
+
+from waitline.console.models import ConsoleSession
 
 
 def test_a_console_page_without_a_session_asks_to_sign_in(client, new_browser):
@@ -113,11 +116,15 @@ def test_sign_out_ends_the_session_for_good(console, new_browser):
     assert replay.get("/console/waitlists").status_code == 303
 
 
-def test_a_session_expires_after_fourteen_days(console, clock):
+def test_a_session_expires_after_fourteen_days(console, clock, app, new_browser):
     clock.advance(days=13, hours=23)
     assert console.get("/console/waitlists").status_code == 200
     clock.advance(hours=2)
     assert console.get("/console/waitlists").status_code == 303
+    # The next sign-in sweeps the dead session away.
+    assert new_browser().sign_in("owner@acme.example").status_code == 303
+    with app.state.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(ConsoleSession)) == 1
 
 
 def test_a_user_of_several_workspaces_switches_between_them(

@@ -2,6 +2,8 @@
 
 import re
 
+from waitline.db.models import Workspace
+
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -69,8 +71,6 @@ def test_the_status_changes_and_a_closed_waitlist_stays_closed(
 def test_names_are_shown_as_text(console, make_waitlist, app, tenant):
     make_waitlist("launch", display_name=XSS)
     with app.state.db.transaction() as session:
-        from waitline.db.models import Workspace
-
         session.get(Workspace, tenant.id).name = XSS
     page = console.get("/console/waitlists").text
     assert XSS not in page

@@ -121,6 +121,8 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime) -> tu
     proven = [user for user in users if verify_password(user.password_hash, password)]
     if not proven:
         raise Unauthorized("The email or the password is wrong.")
+    # Expired sessions are of no use to anyone: each sign-in sweeps them away.
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
     token = secrets.token_urlsafe(32)
     session.add(
         ConsoleSession(

@@ -165,13 +165,22 @@ async def status_page(
     try:
         limit_public(request, client, "public")
         with db.transaction(write=False) as session:
-            ctx, info = _load(request, session, workspace_slug, waitlist_slug, now, lang, "")
+            ctx, _ = _load(
+                request, session, workspace_slug, waitlist_slug, now, lang, "", draw=False
+            )
             entry = service.entry_for_token(session, ctx, token[:512])
-            # The copy the person signed up with, unless a language variant says otherwise.
-            if entry.variant_id and not info.locale:
-                ctx, info = _load(
-                    request, session, workspace_slug, waitlist_slug, now, lang, entry.variant_id
-                )
+            # The copy the person signed up with (no new A/B draw), unless a language
+            # variant matches the visitor.
+            ctx, info = _load(
+                request,
+                session,
+                workspace_slug,
+                waitlist_slug,
+                now,
+                lang,
+                entry.variant_id or "",
+                draw=False,
+            )
             position = service.position_of_entry(session, entry)
             waiting = None if ctx.settings.hide_counts else service.waiting_count(session, ctx)
             leaders = (
@@ -208,12 +217,18 @@ def _load(
     now,
     lang: str,
     variant_id: str,
+    *,
+    draw: bool = True,
 ) -> tuple[WaitlistContext, PublicInfo]:
     """The waitlist (404 for draft or unknown) and its public face in the variant chosen
-    the way the public info endpoint chooses it."""
+    the way the public info endpoint chooses it; `draw=False` keeps to a language variant
+    or the one named, never drawing a new A/B one."""
     workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+    variants = variants_of(session, waitlist.id)
+    if not draw:
+        variants = [v for v in variants if v.kind == "locale" or v.id == variant_id]
     variant = choose_variant(
-        variants_of(session, waitlist.id),
+        variants,
         lang=lang[:35] or None,
         accept_language=request.headers.get("accept-language"),
         sticky_id=variant_id[:36] or None,

@@ -83,22 +83,13 @@ def entries_of(waitlist_id: str, filters: EntryFilters) -> Select:
 def entry_for(
     session: Session, ctx: WaitlistContext, entry_id: str, *, lock: bool = False
 ) -> Entry:
-    """An entry of this waitlist; any other id does not exist here.
-
-    With `lock`, the row is held until the transaction ends and read as the last commit
-    left it, so that two requests changing one entry take turns: otherwise both would
-    see it waiting, and both would invite it (two codes) and take it out of the line."""
-    entry = None
-    if is_uuid(entry_id) and lock:
-        stmt = (
-            select(Entry)
-            .where(Entry.id == entry_id, Entry.waitlist_id == ctx.waitlist.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        entry = session.scalar(stmt)
-    elif is_uuid(entry_id):
-        entry = service.repository.by_id(session, ctx.waitlist.id, entry_id)
+    """An entry of this waitlist; any other id does not exist here. With `lock`, held
+    until the transaction ends (see `service.entry_by_id`)."""
+    entry = (
+        service.entry_by_id(session, ctx.waitlist.id, entry_id, lock=lock)
+        if is_uuid(entry_id)
+        else None
+    )
     if entry is None:
         raise NotFound("No entry with this id on this waitlist.")
     return entry

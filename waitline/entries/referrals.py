@@ -27,8 +27,12 @@ def change_credit(
     boost: int,
     delta: int,
     now: datetime,
-) -> Entry:
-    """Add (delta +1) or take back (delta -1) one referral credit; the referrer, updated."""
+) -> Entry | None:
+    """Add (delta +1) or take back (delta -1) one referral credit; the referrer, updated.
+
+    None when the referrer is gone (deleted after the referred entry was read): there is
+    no one to credit or to take the credit back from, and the referred entry's flag is
+    left as it was."""
     row = session.execute(
         update(Entry)
         .where(Entry.id == referrer_id)
@@ -39,7 +43,9 @@ def change_credit(
         )
         .returning(Entry.score, Entry.waiting)
         .execution_options(synchronize_session=False)
-    ).one()
+    ).one_or_none()
+    if row is None:
+        return None
     if row.waiting:
         move_in_buckets(session, waitlist_id, row.score + boost * delta, row.score)
     session.execute(

@@ -1,5 +1,6 @@
 """Rules for people on a waitlist: joining, their place in line, confirming, leaving."""
 
+import dataclasses
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -137,7 +138,9 @@ class NewEntry:
     referrer: str | None = None
     utm: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    coupon: dict[str, Any] | None = None
+    # A promo code the person gave: its coupon is issued by the waitlist's promos as they
+    # are when the entry is written.
+    promo: str | None = None
     variant_id: str | None = None
     country: str | None = None
     ip_hash: str | None = None
@@ -176,7 +179,7 @@ def join(
         referrer=request.referrer,
         utm=request.utm.model_dump() if request.utm else None,
         metadata=checked.metadata,
-        coupon=_coupon(ctx.settings, request.promo, ctx.now),
+        promo=request.promo,
         variant_id=request.variant_id,
         country=country,
         ip_hash=ip_hash,
@@ -195,11 +198,16 @@ def add_entry(
     """The one way an entry is born: its seq, its place in line, the referral credit it
     gives (`referred_by` is a row with the referrer's `id` and `ip_hash`), its event and
     its first email. `signup=False` is the team adding people (an import): the waitlist
-    need not be open, though `max_entries` still holds."""
-    settings, waitlist, now = ctx.settings, ctx.waitlist, ctx.now
+    need not be open, though `max_entries` still holds.
+
+    Every rule is applied as the waitlist's settings are inside this transaction, not as
+    they were when the request began: a change committed in between (double opt-in turned
+    on, a lower `max_entries`) holds for this entry too."""
+    waitlist = ctx.waitlist
     if repository.email_taken(session, waitlist.id, new.email.normalized):
         raise _already_registered()
-    seq = _take_seq(session, ctx, require_open=signup)
+    seq, ctx = _take_seq(session, ctx, require_open=signup)
+    settings, now = ctx.settings, ctx.now
     waiting = line.is_waiting(
         status=new.status,
         invited=new.invited_at is not None,
@@ -232,7 +240,7 @@ def add_entry(
         "invited_at": new.invited_at,
         "invited_to_app_slug": new.invited_to_app_slug,
         "unsubscribed_at": new.unsubscribed_at,
-        "coupon": new.coupon,
+        "coupon": _coupon(settings, new.promo, now),
         "variant_id": new.variant_id,
         "country": new.country,
         "metadata_": new.metadata,
@@ -274,14 +282,27 @@ TAKE_SEQ = (
     update(_waitlists)
     .where(_waitlists.c.id == bindparam("waitlist_id"))
     .values(last_seq=_waitlists.c.last_seq + 1, entry_count=_waitlists.c.entry_count + 1)
-    .returning(_waitlists.c.last_seq, _waitlists.c.entry_count, _waitlists.c.status)
+    .returning(
+        _waitlists.c.last_seq,
+        _waitlists.c.entry_count,
+        _waitlists.c.status,
+        _waitlists.c.settings,
+    )
 )
 INSERT_ENTRY = insert(Entry.__table__)
 
 
-def _take_seq(session: Session, ctx: WaitlistContext, *, require_open: bool = True) -> int:
-    """The next signup order; also where `max_entries` and a status change are enforced."""
+def _take_seq(
+    session: Session, ctx: WaitlistContext, *, require_open: bool = True
+) -> tuple[int, WaitlistContext]:
+    """The next signup order, and the context with the waitlist's settings as they are now.
+
+    The update locks the waitlist's row until the transaction ends, so the status and
+    settings it returns are the last committed ones and stay so while the entry is
+    written; `status` and `max_entries` are enforced here for that reason."""
     counters = session.connection().execute(TAKE_SEQ, {"waitlist_id": ctx.waitlist.id}).one()
+    if counters.settings != ctx.waitlist.settings:  # changed since the request read them
+        ctx = dataclasses.replace(ctx, settings=settings_view(counters.settings))
     if require_open and counters.status != "open":
         raise WaitlineError(
             "This waitlist is not taking signups right now.", status=403, code="waitlist_closed"
@@ -289,7 +310,24 @@ def _take_seq(session: Session, ctx: WaitlistContext, *, require_open: bool = Tr
     max_entries = ctx.settings.max_entries
     if max_entries is not None and counters.entry_count > max_entries:
         raise WaitlineError("This waitlist is full.", status=403, code="waitlist_full")
-    return counters.last_seq
+    return counters.last_seq, ctx
+
+
+LOCKED_BY_ID = repository.BY_ID.with_for_update().execution_options(populate_existing=True)
+
+
+def entry_by_id(
+    session: Session, waitlist_id: str, entry_id: str, *, lock: bool = False
+) -> Entry | None:
+    """An entry of this waitlist, or None.
+
+    With `lock`, the row is held until the transaction ends and read as the last commit
+    left it, so that two requests changing one entry take turns: otherwise both would see
+    it as it was, and both would act (confirm it twice, crediting its referrer twice;
+    invite it twice, with two codes), each moving it in the line's buckets. SQLite has one
+    writer at a time, so there the lock is the write transaction itself."""
+    params = {"entry_id": entry_id, "waitlist_id": waitlist_id}
+    return session.scalar(LOCKED_BY_ID if lock else repository.BY_ID, params)
 
 
 def entry_for_token(session: Session, ctx: WaitlistContext, token: str) -> Entry:
@@ -318,7 +356,7 @@ def confirm(
     if claims is None or confirm_token_expired(claims, now):
         raise _invalid_token()
     ctx = context_for_token(session, claims, links, now)
-    entry = repository.by_id(session, ctx.waitlist.id, claims.entry_id)
+    entry = entry_by_id(session, ctx.waitlist.id, claims.entry_id, lock=True)
     if entry is None:
         raise _invalid_token()
     if not entry.verified:
@@ -337,7 +375,7 @@ def unsubscribe(session: Session, token: str, links: Links, now: datetime) -> En
     if claims is None:
         raise _invalid_token()
     ctx = context_for_token(session, claims, links, now)
-    entry = repository.by_id(session, ctx.waitlist.id, claims.entry_id)
+    entry = entry_by_id(session, ctx.waitlist.id, claims.entry_id, lock=True)
     if entry is None:
         raise _invalid_token()
     if entry.unsubscribed_at is None:
@@ -385,8 +423,7 @@ def sync_line(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
     elif should_wait and not entry.referral_credited:
         referrer_ip = session.scalar(select(Entry.ip_hash).where(Entry.id == referrer_id))
         if credit_allowed(referrer_ip, entry.ip_hash, ctx.settings.referral_same_ip_credit):
-            _credit(session, ctx, referrer_id=referrer_id, referred=entry)
-            entry.referral_credited = True
+            entry.referral_credited = _credit(session, ctx, referrer_id=referrer_id, referred=entry)
 
 
 def withdraw_credit_of_deleted(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
@@ -402,7 +439,14 @@ def withdraw_credit_of_deleted(session: Session, ctx: WaitlistContext, entry: En
         )
 
 
-def _credit(session: Session, ctx: WaitlistContext, *, referrer_id: str, referred: Entry) -> None:
+def _credit(session: Session, ctx: WaitlistContext, *, referrer_id: str, referred: Entry) -> bool:
+    """Credit the referrer of an entry that starts waiting; whether a credit was given.
+
+    None is given while referrals are off (`referral_boost` 0, spec §1): a credit would move no
+    one, yet tell the referrer they moved up, and would count the day referrals are turned
+    back on. Nor is one given to a referrer deleted since the entry was read."""
+    if ctx.settings.referral_boost == 0:
+        return False
     referrer = change_credit(
         session,
         waitlist_id=ctx.waitlist.id,
@@ -412,11 +456,14 @@ def _credit(session: Session, ctx: WaitlistContext, *, referrer_id: str, referre
         delta=+1,
         now=ctx.now,
     )
+    if referrer is None:
+        return False
     position = position_of_entry(session, referrer)
     record_entry_event(
         session, ctx, "entry.referral_credited", referrer, position, referred_entry_id=referred.id
     )
     mail(session, ctx, referrer, "referral_credited", position)
+    return True
 
 
 def entry_out(ctx: WaitlistContext, entry: Entry, position: int | None) -> EntryOut:

@@ -322,7 +322,8 @@ class WebhookDelivery(Base):
     workspace_id: Mapped[str] = mapped_column(Id)
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    # pending, succeeded, failed (given up)
+    # pending, paused (its endpoint is off; not due until it is on again), succeeded,
+    # failed (given up)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -58,6 +58,8 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
+    # Take the request and never answer it.
+    hang: bool = False
 
 
 @pytest.fixture
@@ -87,7 +89,8 @@ class Received:
 
 class Receiver:
     """A threaded HTTP server: per path, the secrets to verify with and the replies to
-    give in turn (then 200); paths in `hanging` accept the request and never answer."""
+    give in turn (then 200); paths in `hanging`, and replies with `hang`, accept the
+    request and never answer."""
 
     def __init__(self) -> None:
         self.secrets: dict[str, list[str]] = {}
@@ -104,7 +107,10 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                if self.path in receiver.hanging:
+                with receiver.lock:
+                    queue = receiver.replies.get(self.path)
+                    reply = queue.pop(0) if queue else Reply()
+                if self.path in receiver.hanging or reply.hang:
                     with receiver.lock:
                         receiver.hung += 1
                     receiver.release.wait(60)
@@ -120,8 +126,6 @@ class Receiver:
                     receiver.received.append(
                         Received(self.path, headers, body, verified, time.perf_counter())
                     )
-                    queue = receiver.replies.get(self.path)
-                    reply = queue.pop(0) if queue else Reply()
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

@@ -2,8 +2,10 @@
 two workers, and work claimed by a worker that died is delivered once its lease is over."""
 
 import asyncio
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,10 +13,12 @@ import time
 from collections import Counter
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from waitline.db.models import Event, WebhookDelivery
 from waitline.db.session import Database
+from waitline.email.outbox import queue_message
 from waitline.outbox.fanout import fan_out
 from waitline.outbox.service import record_event
 from waitline.outbox.worker import Worker, fan_out_job
@@ -162,6 +166,7 @@ import asyncio, sys
 from datetime import datetime
 from waitline.config import Settings
 from waitline.db.session import Database
+from waitline.email.outbox import queue_message
 from waitline.kit.clock import FrozenClock
 from waitline.outbox.worker import Worker
 from waitline.webhooks.delivery import deliver_webhooks
@@ -179,7 +184,7 @@ asyncio.run(worker.run_once())
 
 
 def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(
-    postgresql_only, app, settings, clock, tenant, make_hook, receiver, rows
+    postgresql_only, app, settings, clock, tenant, make_hook, receiver, rows, caplog
 ):
     receiver.hanging.add("/hook")
     hook = make_hook()
@@ -201,10 +206,12 @@ def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while receiver.hung < 20 and time.monotonic() < deadline and process.poll() is None:
+        # All 20 claimed; as many as one endpoint takes at once are being sent, and hang.
+        sending = delivery.SENDS_PER_ENDPOINT
+        deadline = time.monotonic() + 10
+        while receiver.hung < sending and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
-        assert receiver.hung == 20, process.stderr.read() if process.poll() is not None else ""
+        assert receiver.hung == sending, process.stderr.read() if process.poll() else ""
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -216,7 +223,98 @@ def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(
     receiver.hanging.clear()
     clock.advance(seconds=delivery_lease().total_seconds())
     heir = Worker(app.state.db, settings, clock, worker_id="heir", jobs=[deliver_webhooks])
-    assert asyncio.run(heir.run_once()) == 20
+    with caplog.at_level(logging.WARNING, logger="waitline.webhooks"):
+        assert asyncio.run(heir.run_once()) == 20
 
     assert sorted(r.webhook_id for r in receiver.at("/hook")) == sorted(events)
     assert {(d.status, d.attempts) for d in rows.deliveries(hook["id"])} == {("succeeded", 1)}
+    retaken = [r.getMessage() for r in caplog.records if "retaken" in r.getMessage()]
+    assert len(retaken) == 20
+    assert all("the lease of worker doomed ran out" in line for line in retaken)
+
+
+def test_endpoint_stats_are_kept_with_each_attempt_when_the_worker_dies_mid_batch(
+    app, settings, clock, make_hook, emit, receiver, reply, rows
+):
+    """Stats are written with the attempt they count, not once the whole batch is done."""
+    hook = make_hook()
+    receiver.replies["/hook"] = [reply(500), reply(hang=True), reply(hang=True)]
+    for n in range(3):
+        emit(n=n)
+    dying = Worker(app.state.db, settings, clock, jobs=[fan_out_job, deliver_webhooks])
+
+    async def die_while_two_sends_hang() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(dying.run_once(), timeout=2.0)
+
+    asyncio.run(die_while_two_sends_hang())
+
+    (attempt,) = rows.attempts(hook["id"])
+    assert attempt.status_code == 500
+    endpoint = rows.endpoint(hook["id"])
+    assert endpoint.failure_count == 1
+    assert endpoint.last_status_code == 500
+    assert endpoint.last_attempt_at == clock.now()
+    assert endpoint.first_failure_at == clock.now()
+
+
+def test_mail_keeps_flowing_while_a_webhook_receiver_hangs(
+    app, settings, clock, tenant, make_hook, emit, receiver
+):
+    """The worker's jobs run on their own: a webhook batch waiting out its 15 s timeout
+    does not hold up the mail job."""
+    inbox: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            inbox.append(envelope.content)
+            return "250 OK"
+
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    receiver.hanging.add("/hook")
+    make_hook()
+    emit()
+    worker = Worker(
+        app.state.db,
+        settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{smtp.port}"}),
+        clock,
+    )
+
+    async def run() -> float:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        started = time.monotonic()
+        while receiver.hung == 0 and time.monotonic() - started < 10:
+            await asyncio.sleep(0.02)
+        assert receiver.hung == 1, "the webhook batch is under way and hanging"
+        with app.state.db.transaction() as session:
+            queue_message(
+                session,
+                workspace_id=tenant.id,
+                template="welcome",
+                to_address="ada@example.com",
+                data={"name": "Ada", "email": "ada@example.com", "position": 1},
+                now=clock.now(),
+            )
+        queued = time.monotonic()
+        while not inbox and time.monotonic() - queued < delivery.TIMEOUT_SECONDS:
+            await asyncio.sleep(0.02)
+        waited = time.monotonic() - queued
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+        return waited
+
+    try:
+        waited = asyncio.run(run())
+    finally:
+        smtp.stop()
+    assert len(inbox) == 1
+    # The mail job polls every IDLE_POLL_SECONDS; the webhook timeout is 15 s.
+    assert waited < 5, waited
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

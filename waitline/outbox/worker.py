@@ -6,10 +6,12 @@ load) and under SQLite's single writer; a claim carries a lease, so work claimed
 worker that died is taken again once the lease has run out.
 """
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import anyio
 
@@ -26,6 +28,7 @@ from waitline.webhooks.delivery import deliver_webhooks
 log = logging.getLogger("waitline.worker")
 
 IDLE_POLL_SECONDS = 0.5
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,32 +41,64 @@ class Worker:
     worker_id: str = field(default_factory=new_id)
     # Each job does one batch of due work and says how much it did.
     jobs: list[Callable[["Worker"], Awaitable[int]]] = field(default_factory=list)
+    # What jobs keep between batches (the webhook job's HTTP client), by name, with the
+    # event loop it belongs to.
+    _resources: dict[str, tuple[object, Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.jobs:
             self.jobs = default_jobs()
 
+    def resource(self, name: str, make: Callable[["Worker"], T]) -> T:
+        """The job's kept `name`, made on first use in this event loop (an async client
+        cannot outlive its loop; tests run each pass in a loop of its own)."""
+        loop = asyncio.get_running_loop()
+        held = self._resources.get(name)
+        if held is None or held[0] is not loop:
+            self._resources[name] = (loop, make(self))
+        return self._resources[name][1]
+
+    async def close(self) -> None:
+        """Close what the jobs kept (connections to receivers)."""
+        loop = asyncio.get_running_loop()
+        for name, (owner, resource) in list(self._resources.items()):
+            if owner is loop and hasattr(resource, "aclose"):
+                await resource.aclose()
+            del self._resources[name]
+
     async def run_once(self) -> int:
-        """One pass over every kind of due work; how many items were handled."""
+        """One pass over every kind of due work, one job after another; how many items
+        were handled."""
         done = 0
         for job in self.jobs:
             done += await job(self)
         return done
 
     async def run(self, stop: anyio.Event) -> None:
-        """Work until `stop` is set; poll again at once while there is work, else idle."""
+        """Work until `stop` is set. Each job runs on its own, so one held up (a webhook
+        batch waiting out a receiver's timeout) does not hold up the others (mail)."""
         log.info("worker %s started", self.worker_id)
+        try:
+            async with anyio.create_task_group() as tasks:
+                for job in self.jobs:
+                    tasks.start_soon(self._keep_running, job, stop)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.close()
+        log.info("worker %s stopped", self.worker_id)
+
+    async def _keep_running(self, job: Callable[["Worker"], Awaitable[int]], stop: anyio.Event):
+        """Run `job` again at once while it finds work, else after an idle poll."""
         while not stop.is_set():
             try:
-                done = await self.run_once()
+                done = await job(self)
             except Exception:
-                # One bad pass must not end the worker: the work stays claimable.
-                log.exception("worker pass failed")
+                # One bad batch must not end the worker: the work stays claimable.
+                log.exception("worker job %s failed", getattr(job, "__name__", job))
                 done = 0
             if not done:
                 with anyio.move_on_after(IDLE_POLL_SECONDS):
                     await stop.wait()
-        log.info("worker %s stopped", self.worker_id)
 
 
 async def fan_out_job(worker: Worker) -> int:

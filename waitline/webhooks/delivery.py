@@ -16,6 +16,8 @@ import email.utils
 import logging
 import ssl
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -25,6 +27,7 @@ import anyio
 import httpx
 import orjson
 from httpx_secure import SSRFProtectionError
+from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from waitline.db.models import Event, WebhookEndpoint
@@ -81,12 +84,6 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
-class Recorded:
-    outcome: "Outcome"
-    at: datetime
-
-
-@dataclass(frozen=True)
 class Outcome:
     status_code: int | None
     response_body: str | None
@@ -99,8 +96,20 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+# Sends in flight at once to one endpoint, and in all, per worker. A fast receiver on
+# keep-alive connections is kept busy by a few (more only add work: httpcore looks over
+# every pooled connection for each request); a receiver that hangs holds up only its own
+# deliveries, while the others go on through their own slots.
+SENDS_PER_ENDPOINT = 6
+SEND_CONCURRENCY = 96
+
+
 async def deliver_webhooks(worker: "Worker") -> int:
-    """Send one batch of due deliveries; how many were claimed."""
+    """Send one batch of due deliveries; how many were claimed.
+
+    Sends run concurrently (at most SEND_CONCURRENCY at once) through the worker's one
+    HTTP client; their outcomes are written as they come in, all those finished since the
+    last write together in one transaction (see Recorder)."""
     now = worker.clock.now()
     box = SecretBox(worker.settings.resolved_secret_key)
     outgoing = await anyio.to_thread.run_sync(
@@ -108,21 +117,35 @@ async def deliver_webhooks(worker: "Worker") -> int:
     )
     if not outgoing:
         return 0
-    allow_private = worker.settings.webhook_allow_private
-    checks = TargetChecks(allow_private)
-    client = ssrf.guarded_client(
-        allow_private=allow_private,
+    client = webhook_client(worker)
+    checks = TargetChecks(worker.settings.webhook_allow_private)
+    slots = Slots()
+    recorder = Recorder(worker.db, worker.worker_id)
+    async with anyio.create_task_group() as writing:
+        writing.start_soon(recorder.run)
+        try:
+            async with anyio.create_task_group() as sending:
+                for item in outgoing:
+                    sending.start_soon(_deliver, worker, client, checks, slots, recorder, item)
+        finally:
+            recorder.close()
+    return len(outgoing)
+
+
+def webhook_client(worker: "Worker") -> httpx.AsyncClient:
+    """The worker's one HTTP client, kept across batches so connections to a receiver are
+    reused; a new one for a new event loop (tests run each pass in its own)."""
+    return worker.resource("webhook_client", _new_client)
+
+
+def _new_client(worker: "Worker") -> httpx.AsyncClient:
+    return ssrf.guarded_client(
+        allow_private=worker.settings.webhook_allow_private,
         timeout=TIMEOUT_SECONDS,
         verify=_tls_context(),
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+        # The limiter bounds connections in use; idle ones to a receiver are kept.
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=SEND_CONCURRENCY),
     )
-    recorded: dict[str, list[Recorded]] = {}
-    async with client, anyio.create_task_group() as tasks:
-        for item in outgoing:
-            tasks.start_soon(_deliver, worker, client, checks, item, recorded)
-    for endpoint_id, results in recorded.items():
-        await anyio.to_thread.run_sync(update_endpoint, worker.db, endpoint_id, results)
-    return len(outgoing)
 
 
 def claim(
@@ -138,6 +161,14 @@ def claim(
         )
         if not deliveries:
             return []
+        for delivery in deliveries:
+            if delivery.locked_by is not None:
+                # A claim that was never released: its worker died (or stalled) mid-batch.
+                log.warning(
+                    "delivery %s retaken: the lease of worker %s ran out",
+                    delivery.id,
+                    delivery.locked_by,
+                )
         events = repository.events_by_id(session, {d.event_id for d in deliveries})
         endpoints = repository.endpoints_by_id(session, {d.endpoint_id for d in deliveries})
         keys = {endpoint.id: _secrets_of(endpoint, box, now) for endpoint in endpoints.values()}
@@ -219,21 +250,36 @@ class TargetChecks:
             raise ssrf.UrlRefused(refusal)
 
 
+class Slots:
+    """SENDS_PER_ENDPOINT sends at once to each endpoint, SEND_CONCURRENCY in all."""
+
+    def __init__(self) -> None:
+        self._all = anyio.CapacityLimiter(SEND_CONCURRENCY)
+        self._per_endpoint: dict[str, anyio.CapacityLimiter] = {}
+
+    @asynccontextmanager
+    async def taken(self, endpoint_id: str) -> AsyncIterator[None]:
+        own = self._per_endpoint.setdefault(endpoint_id, anyio.CapacityLimiter(SENDS_PER_ENDPOINT))
+        # The endpoint's own slot first: one waiting on a hanging receiver holds no other's.
+        async with own, self._all:
+            yield
+
+
 async def _deliver(
     worker: "Worker",
     client: httpx.AsyncClient,
     checks: TargetChecks,
+    slots: Slots,
+    recorder: "Recorder",
     item: Outgoing,
-    recorded: dict[str, list["Recorded"]],
 ) -> None:
-    if worker.clock.now() + timedelta(seconds=TIMEOUT_SECONDS) >= item.claimed_until:
-        # Too late in the lease to finish before another worker may take it: leave it
-        # to be claimed again rather than risk sending it twice.
-        return
-    outcome = await send(worker, client, checks, item)
-    at = worker.clock.now()
-    if await anyio.to_thread.run_sync(record, worker.db, item, outcome, worker.worker_id, at):
-        recorded.setdefault(item.endpoint_id, []).append(Recorded(outcome, at))
+    async with slots.taken(item.endpoint_id):
+        if worker.clock.now() + timedelta(seconds=TIMEOUT_SECONDS) >= item.claimed_until:
+            # Too late in the lease to finish before another worker may take it: leave it
+            # to be claimed again rather than risk sending it twice.
+            return
+        outcome = await send(worker, client, checks, item)
+    recorder.add(Finished(item, outcome, worker.clock.now()))
 
 
 async def send(
@@ -330,85 +376,153 @@ def retry_delay(attempt_number: int, retry_after: timedelta | None) -> timedelta
     return max(delay, retry_after) if retry_after is not None else delay
 
 
+@dataclass(frozen=True)
+class Finished:
+    item: Outgoing
+    outcome: Outcome
+    at: datetime
+
+
+class Recorder:
+    """Writes finished attempts while the batch goes on: whatever has finished since the
+    last write goes in the next one, in one transaction. A fast receiver's hundreds of
+    answers cost a few commits, not one each; a slow one's answer is written as soon as
+    the write before it is done."""
+
+    def __init__(self, db: Database, worker_id: str) -> None:
+        self._db = db
+        self._worker_id = worker_id
+        self._pending: list[Finished] = []
+        self._wake = anyio.Event()
+        self._closed = False
+
+    def add(self, finished: Finished) -> None:
+        self._pending.append(finished)
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            group, self._pending = self._pending, []
+            if group:
+                # Shielded: a worker told to stop still writes what it has sent.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(record_many, self._db, group, self._worker_id)
+            if self._closed and not self._pending:
+                return
+
+
 def record(db: Database, item: Outgoing, outcome: Outcome, worker_id: str, now: datetime) -> bool:
-    """Log the attempt and move the delivery on, if the claim is still ours; False when it
-    is not (the lease ran out and another worker took it, or the endpoint was deleted
-    meanwhile). Core statements, and the endpoint's row is not touched: this runs once
-    per attempt, and many attempts to one endpoint must not queue on its row."""
-    attempt_number = item.attempts + 1
-    moved: dict[str, Any] = {"attempts": attempt_number, "updated_at": now}
-    if outcome.succeeded:
-        moved["status"] = SUCCEEDED
-    else:
-        delay = retry_delay(attempt_number, outcome.retry_after)
-        if delay is None:
-            moved["status"] = FAILED
-        else:
-            moved |= {"status": repository.retry_status(), "next_attempt_at": now + delay}
+    """Record one attempt (see record_many); False when the claim was no longer ours."""
+    return record_many(db, [Finished(item, outcome, now)], worker_id) == 1
+
+
+def record_many(db: Database, finished: list[Finished], worker_id: str) -> int:
+    """Log the attempts, move their deliveries on and fold them into their endpoints'
+    stats, all in one transaction, for the deliveries still claimed by this worker (not
+    retaken by another after the lease ran out, nor deleted with their endpoint); how
+    many were recorded. A worker killed at any moment loses no attempt's stats: they
+    commit with the attempt, or neither does and the delivery is sent again."""
     with db.transaction() as session:
-        if not repository.finish_claimed(
-            session,
-            item.delivery_id,
-            worker_id=worker_id,
-            claimed_until=item.claimed_until,
-            values=moved,
-        ):
-            log.info("delivery %s was claimed again elsewhere; outcome not kept", item.delivery_id)
-            return False
-        repository.add_attempt(
-            session,
-            {
-                "id": new_id(),
-                "delivery_id": item.delivery_id,
-                "endpoint_id": item.endpoint_id,
-                "event_id": item.event_id,
-                "event_type": item.event_type,
-                "attempt_number": attempt_number,
-                "status_code": outcome.status_code,
-                "response_body": outcome.response_body,
-                "error_message": outcome.error_message,
-                "latency_ms": outcome.latency_ms,
-                "created_at": now,
-            },
+        ours = repository.still_claimed(
+            session, [f.item.delivery_id for f in finished], worker_id=worker_id
         )
-        return True
+        kept = []
+        for f in finished:
+            if (f.item.delivery_id, f.item.claimed_until) in ours:
+                kept.append(f)
+            else:
+                log.info(
+                    "delivery %s was claimed again elsewhere; outcome not kept", f.item.delivery_id
+                )
+        if not kept:
+            return 0
+        finals, retries = [], []
+        for f in kept:
+            moved = _moved(f)
+            (retries if "next_attempt_at" in moved else finals).append(moved)
+        repository.finish_deliveries(session, finals=finals, retries=retries)
+        repository.add_attempts(session, [_attempt_row(f) for f in kept])
+        by_endpoint: dict[str, list[Finished]] = {}
+        for f in kept:
+            by_endpoint.setdefault(f.item.endpoint_id, []).append(f)
+        # In id order, so two workers folding into the same endpoints never deadlock.
+        for endpoint_id in sorted(by_endpoint):
+            update_endpoint(session, endpoint_id, by_endpoint[endpoint_id])
+        return len(kept)
 
 
-def update_endpoint(db: Database, endpoint_id: str, results: list[Recorded]) -> None:
-    """Fold a batch's recorded attempts to one endpoint, in the order they finished, into
-    its stats: failures count up from the last success, which resets them. An endpoint
-    that answered 410 Gone, or has failed for DISABLE_AFTER without one success, is
-    turned off; its deliveries wait (paused), and replay can send what it missed."""
-    with db.transaction() as session:
-        state = repository.lock_endpoint_state(session, endpoint_id)
-        if state is None:
-            return
-        failure_count, first_failure_at = state.failure_count, state.first_failure_at
-        disabled_at, why = None, ""
-        for result in results:
-            if result.outcome.succeeded:
-                failure_count, first_failure_at = 0, None
-                continue
-            failure_count += 1
-            first_failure_at = first_failure_at or result.at
-            if state.auto_disabled_at is None and disabled_at is None:
-                if result.outcome.status_code == 410:
-                    disabled_at, why = result.at, "410 Gone"
-                elif result.at - first_failure_at >= DISABLE_AFTER:
-                    disabled_at, why = result.at, "5 days of failure"
-        last = results[-1]
-        stats: dict[str, Any] = {
-            "failure_count": failure_count,
-            "first_failure_at": first_failure_at,
-            "last_status_code": last.outcome.status_code,
-            "last_attempt_at": last.at,
-        }
-        if disabled_at is not None:
-            log.warning("webhook endpoint %s disabled after %s", endpoint_id, why)
-            stats |= {"active": False, "auto_disabled_at": disabled_at, "updated_at": disabled_at}
-        repository.update_endpoint(session, endpoint_id, stats)
-        if disabled_at is not None:
-            repository.pause_deliveries(session, endpoint_id, disabled_at)
+def _moved(f: Finished) -> dict[str, Any]:
+    """The delivery's new state after this attempt."""
+    attempt_number = f.item.attempts + 1
+    moved: dict[str, Any] = {
+        "id": f.item.delivery_id,
+        "attempts": attempt_number,
+        "updated_at": f.at,
+    }
+    if f.outcome.succeeded:
+        return moved | {"status": SUCCEEDED}
+    delay = retry_delay(attempt_number, f.outcome.retry_after)
+    if delay is None:
+        return moved | {"status": FAILED}
+    return moved | {"next_attempt_at": f.at + delay}
+
+
+def _attempt_row(f: Finished) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "delivery_id": f.item.delivery_id,
+        "endpoint_id": f.item.endpoint_id,
+        "event_id": f.item.event_id,
+        "event_type": f.item.event_type,
+        "attempt_number": f.item.attempts + 1,
+        "status_code": f.outcome.status_code,
+        "response_body": f.outcome.response_body,
+        "error_message": f.outcome.error_message,
+        "latency_ms": f.outcome.latency_ms,
+        "created_at": f.at,
+    }
+
+
+def update_endpoint(session: Session, endpoint_id: str, results: list[Finished]) -> None:
+    """Fold attempts to one endpoint, in the order they finished, into its stats: failures
+    count up from the last success, which resets them. An endpoint that answered 410
+    Gone, or has failed for DISABLE_AFTER without one success, is turned off; its
+    deliveries wait (paused), and replay can send what it missed."""
+    state = repository.lock_endpoint_state(session, endpoint_id)
+    if state is None:
+        return
+    failure_count, first_failure_at = state.failure_count, state.first_failure_at
+    disabled_at, why = None, ""
+    for result in results:
+        if result.outcome.succeeded:
+            failure_count, first_failure_at = 0, None
+            continue
+        failure_count += 1
+        first_failure_at = first_failure_at or result.at
+        if state.auto_disabled_at is None and disabled_at is None:
+            if result.outcome.status_code == 410:
+                disabled_at, why = result.at, "410 Gone"
+            elif result.at - first_failure_at >= DISABLE_AFTER:
+                disabled_at, why = result.at, "5 days of failure"
+    last = results[-1]
+    stats: dict[str, Any] = {
+        "failure_count": failure_count,
+        "first_failure_at": first_failure_at,
+        "last_status_code": last.outcome.status_code,
+        "last_attempt_at": last.at,
+    }
+    if disabled_at is not None:
+        log.warning("webhook endpoint %s disabled after %s", endpoint_id, why)
+        stats |= {"active": False, "auto_disabled_at": disabled_at, "updated_at": disabled_at}
+    repository.update_endpoint(session, endpoint_id, stats)
+    if disabled_at is not None:
+        repository.pause_deliveries(session, endpoint_id, disabled_at)
 
 
 @cache

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, case, exists, insert, or_, select, update
+from sqlalchemy import Row, Select, bindparam, case, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -195,27 +195,60 @@ def retry_status():
     return case((_deliveries.c.status == PAUSED, PAUSED), else_=PENDING)
 
 
-def finish_claimed(
-    session: Session,
-    delivery_id: str,
-    *,
-    worker_id: str,
-    claimed_until: datetime,
-    values: dict[str, Any],
-) -> bool:
-    """Release a claimed delivery with `values` if this worker's claim on it still stands
-    (not retaken by another worker after the lease ran out, nor deleted with its
-    endpoint); True when it did."""
-    result = session.connection().execute(
-        update(_deliveries)
-        .where(
-            _deliveries.c.id == delivery_id,
-            _deliveries.c.locked_by == worker_id,
-            _deliveries.c.locked_until == claimed_until,
-        )
-        .values(locked_until=None, locked_by=None, **values)
+def still_claimed(
+    session: Session, delivery_ids: list[str], *, worker_id: str
+) -> set[tuple[str, datetime]]:
+    """(id, locked_until) of those deliveries this worker's claim still holds (not retaken
+    by another worker after the lease ran out, nor deleted with their endpoint), locked
+    until the transaction ends so the claim cannot change meanwhile."""
+    stmt = (
+        select(_deliveries.c.id, _deliveries.c.locked_until)
+        .where(_deliveries.c.id.in_(delivery_ids), _deliveries.c.locked_by == worker_id)
+        .with_for_update()
     )
-    return result.rowcount == 1
+    return {(row.id, row.locked_until) for row in session.connection().execute(stmt)}
+
+
+_FINISH = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"))
+    .values(
+        locked_until=None,
+        locked_by=None,
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+_RETRY = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"))
+    .values(
+        locked_until=None,
+        locked_by=None,
+        status=retry_status(),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+
+
+def finish_deliveries(
+    session: Session, *, finals: list[dict[str, Any]], retries: list[dict[str, Any]]
+) -> None:
+    """Release claimed deliveries (checked with still_claimed): `finals` succeeded or were
+    given up ({id, status, attempts, updated_at}); `retries` go again at next_attempt_at
+    ({id, attempts, next_attempt_at, updated_at}), paused if their endpoint went off."""
+    connection = session.connection()
+    if finals:
+        connection.execute(_FINISH, [_bound(values) for values in finals])
+    if retries:
+        connection.execute(_RETRY, [_bound(values) for values in retries])
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"b_{name}": value for name, value in values.items()}
 
 
 def update_endpoint(session: Session, endpoint_id: str, values: dict[str, Any]) -> None:
@@ -224,8 +257,8 @@ def update_endpoint(session: Session, endpoint_id: str, values: dict[str, Any]) 
     )
 
 
-def add_attempt(session: Session, values: dict[str, Any]) -> None:
-    session.connection().execute(INSERT_ATTEMPT, values)
+def add_attempts(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.connection().execute(INSERT_ATTEMPT, rows)
 
 
 def erase_answers_to_entry_events(session: Session, entry_id: str, erased: str) -> None:

@@ -363,3 +363,33 @@ def test_a_claim_abandoned_by_a_dead_process_is_taken_over_after_5_minutes(
     response = client.post(tenant.path("/waitlists"), content=raw, headers=headers)
     assert response.status_code == 201, response.text
     assert _count(app, Waitlist) == 1
+
+
+def test_a_kept_answer_is_sealed_and_replayed_opened_to_the_same_credential(app, client, tenant):
+    """A new API key is shown once, in the answer; the copy kept for replay is encrypted
+    with the server's key, so the table never holds the key in the clear."""
+    headers = {**tenant.auth, "Idempotency-Key": "new-key"}
+    body = {"name": "ci", "scope": "write"}
+    first = client.post(tenant.path("/api-keys"), json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    secret = first.json()["key"]
+
+    with app.state.db.transaction(write=False) as session:
+        (stored,) = session.scalars(
+            select(IdempotencyRecord.response_body).where(IdempotencyRecord.key == "new-key")
+        )
+    assert secret.encode() not in stored
+    assert b'"key"' not in stored
+    assert app.state.secret_box.open(stored.decode()).encode("latin-1") == first.content
+
+    again = client.post(tenant.path("/api-keys"), json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["key"] == secret
+    assert again.content == first.content
+
+    other = {**_second_write_key(client, tenant), "Idempotency-Key": "new-key"}
+    fresh = client.post(tenant.path("/api-keys"), json=body, headers=other)
+    assert fresh.status_code == 201
+    assert "idempotent-replayed" not in fresh.headers
+    assert fresh.json()["key"] != secret

@@ -1,4 +1,8 @@
-"""`Idempotency-Key` on admin POSTs: replay the first answer, refuse a changed body or a race."""
+"""`Idempotency-Key` on admin POSTs: replay the first answer, refuse a changed body or a race.
+
+The answer kept for replay may hold what is shown once (a new API key, a webhook signing
+secret) or a person's details: its body is stored sealed with the server's SecretBox
+(app.state.secret_box) and opened only to replay it to the credential that made it."""
 
 import hashlib
 from collections.abc import Callable
@@ -13,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from waitline.db.models import IdempotencyRecord
 from waitline.db.session import Database
 from waitline.kit.clock import Clock
+from waitline.kit.crypto import SecretBox
 from waitline.kit.errors import problem_response
 from waitline.kit.ids import new_id
 from waitline.kit.middleware import replay_body
@@ -92,7 +97,7 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body(body, receive), capture)
         finally:
             await anyio.to_thread.run_sync(
-                self._settle, claim, status, response_headers, b"".join(chunks)
+                self._settle, claim, status, response_headers, b"".join(chunks), _box(scope)
             )
 
     def _claim(self, credential_id: str, key: str, fingerprint: str) -> str | IdempotencyRecord:
@@ -138,7 +143,9 @@ class IdempotencyMiddleware:
                     return existing
         raise RuntimeError("idempotency record vanished three times in a row")
 
-    def _settle(self, record_id: str, status: int, headers: list, body: bytes) -> None:
+    def _settle(
+        self, record_id: str, status: int, headers: list, body: bytes, box: SecretBox
+    ) -> None:
         """Keep the answer for replay, or forget the key if the request never got a real
         answer: the server failed, or a rate limit said "not now" (the retry it asks for
         must run, not replay the 429 for a day)."""
@@ -154,7 +161,9 @@ class IdempotencyMiddleware:
             session.execute(
                 update(IdempotencyRecord)
                 .where(IdempotencyRecord.id == record_id)
-                .values(response_status=status, response_headers=kept, response_body=body)
+                .values(
+                    response_status=status, response_headers=kept, response_body=seal(box, body)
+                )
             )
 
     async def _replay_or_refuse(
@@ -188,13 +197,32 @@ class IdempotencyMiddleware:
         headers = [
             (k.encode("latin-1"), v.encode("latin-1")) for k, v in record.response_headers.items()
         ]
-        body = record.response_body or b""
+        body = unseal(_box(scope), record.response_body or b"")
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"idempotent-replayed", b"true"))
         await send(
             {"type": "http.response.start", "status": record.response_status, "headers": headers}
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _box(scope: Scope) -> SecretBox:
+    return scope["app"].state.secret_box
+
+
+def seal(box: SecretBox, body: bytes) -> bytes:
+    # Latin-1 maps each byte to one character and back, so any body (JSON or not) survives.
+    return box.seal(body.decode("latin-1")).encode()
+
+
+def unseal(box: SecretBox, stored: bytes) -> bytes:
+    if not stored:
+        return stored
+    try:
+        return box.open(stored.decode("latin-1")).encode("latin-1")
+    except ValueError:
+        # Kept before answers were sealed (they live 24 hours): it is the answer itself.
+        return stored
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -100,3 +100,33 @@ def messages_stmt(workspace_id: str, status: str | None):
     if status is not None:
         stmt = stmt.where(Message.status == status)
     return stmt
+
+
+# What a message may be sent again from: kept (no SMTP then) or given up (failed).
+RESENDABLE = ("kept", "failed")
+
+
+def requeue(session: Session, workspace_id: str, message_id: str, now: datetime) -> bool:
+    """Queue a kept or failed message again, afresh; True when it was one."""
+    result = session.execute(
+        update(_messages)
+        .where(
+            _messages.c.id == message_id,
+            _messages.c.workspace_id == workspace_id,
+            _messages.c.status.in_(RESENDABLE),
+        )
+        .values(
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            locked_until=None,
+            last_error=None,
+            sent_at=None,
+        )
+    )
+    return result.rowcount == 1
+
+
+def message_by_id(session: Session, workspace_id: str, message_id: str) -> Message | None:
+    stmt = select(Message).where(Message.id == message_id, Message.workspace_id == workspace_id)
+    return session.scalar(stmt)

@@ -114,3 +114,14 @@ def list_messages(
     return page_of(
         [MessageOut.model_validate(row, from_attributes=True) for row in rows], next_cursor
     )
+
+
+@router.post("/messages/{message_id}/resend", response_model=MessageOut, responses=WRITE_ERRORS)
+def resend_message(
+    workspace_id: str, message_id: str, credential: WriteCredential, session: DbSession, now: Now
+) -> MessageOut:
+    """Send a kept message (no SMTP was configured) or a failed one again: it is queued
+    afresh (status `queued`, attempts 0); 409 for a message in any other state."""
+    workspace = workspace_for(session, credential, workspace_id)
+    message = service.resend_message(session, workspace, message_id, now=now)
+    return MessageOut.model_validate(message, from_attributes=True)

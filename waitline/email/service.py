@@ -229,3 +229,22 @@ def list_messages(
         limit=limit,
         cursor=cursor,
     )
+
+
+def resend_message(
+    session: Session, workspace: Workspace, message_id: str, *, now: datetime
+) -> Message:
+    """Queue a `kept` message (rendered while no SMTP server was configured) or a
+    `failed` one again: the worker sends it as if it were new. Kept messages are not
+    sent by themselves once SMTP is configured: they were shown in the mail log, may be
+    old, and the team chooses which still matter."""
+    if not repository.requeue(session, workspace.id, message_id, now):
+        message = repository.message_by_id(session, workspace.id, message_id)
+        if message is None:
+            raise NotFound("No message with this id in this workspace.")
+        raise Conflict(
+            f"This message is {message.status}; only kept or failed messages can be resent."
+        )
+    message = repository.message_by_id(session, workspace.id, message_id)
+    assert message is not None
+    return message

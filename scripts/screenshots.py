@@ -1,0 +1,169 @@
+"""Pictures of the main pages for the README: `make screenshots`.
+
+Fills a throwaway SQLite database with the demo waitlist (waitline/demo), serves the app
+on a free local port, and has Debian's Chromium (driven by Playwright; never `playwright
+install`) save PNGs to docs/screenshots/: the console's waitlists, entries and analytics,
+the hosted signup page and a status page. The seed is fixed, so the data is the same on
+every run (the dates follow the day it runs).
+"""
+
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from waitline.app import create_app
+from waitline.config import Settings
+from waitline.db.migrate import upgrade
+from waitline.db.session import Database
+from waitline.demo.generate import fill_demo
+from waitline.entries.links import Links
+from waitline.kit.clock import Clock
+from waitline.kit.crypto import SecretBox
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+SEED = 7
+SIGNUPS = 2500
+
+
+def main() -> int:
+    if not CHROMIUM.exists():
+        print(f"Needs Debian's Chromium at {CHROMIUM}: apt-get install chromium", file=sys.stderr)
+        return 1
+    data = Path(tempfile.mkdtemp(prefix="waitline-shots-"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = Settings(
+        _env_file=None,
+        data_dir=data,
+        base_url=base,
+        secret_key="screenshots-only-not-a-secret",
+        run_worker=False,
+    )
+    try:
+        demo = _fill(settings)
+        server, thread = _serve(settings, sock)
+        try:
+            _shoot(Links(base, settings.resolved_secret_key), demo)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    finally:
+        sock.close()
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"Saved to {OUT}")
+    return 0
+
+
+def _fill(settings: Settings) -> dict[str, str]:
+    db = Database(settings.resolved_database_url)
+    upgrade(db.engine)
+    try:
+        with db.transaction() as session:
+            made = fill_demo(
+                session,
+                workspace_slug="demo",
+                signups=SIGNUPS,
+                links=Links(settings.base_url, settings.resolved_secret_key),
+                box=SecretBox(settings.resolved_secret_key),
+                now=Clock().now(),
+                seed=SEED,
+            )
+            return {
+                "email": made.owner_email,
+                "password": made.owner_password,
+                "ws": made.workspace.slug,
+                "wl": made.waitlist.slug,
+                "waitlist_id": made.waitlist.id,
+            }
+    finally:
+        db.dispose()
+
+
+def _serve(settings: Settings, sock: socket.socket):
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+def _shoot(links: Links, demo: dict[str, str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, ws, wl = links.base_url, demo["ws"], demo["wl"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    # A visitor joins (and, below, confirms by the link their email would carry), for a
+    # status page with a real position.
+    joined = httpx.post(
+        f"{base}/v1/waitlists/{ws}/{wl}/entries",
+        json={"email": "grace@example.com", "name": "Grace Hopper", "source": "form"},
+        timeout=15,
+    )
+    joined.raise_for_status()
+    entry = joined.json()
+    status_url = entry["status_url"]
+    confirm_url = links.confirm_url(entry["id"], demo["waitlist_id"], Clock().now())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_context(viewport=DESKTOP).new_page()
+            page.goto(f"{base}/console/login")
+            page.get_by_label("Email").fill(demo["email"])
+            page.get_by_label("Password").fill(demo["password"])
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/console/waitlists")
+            _save(page, "console-waitlists")
+            page.locator(".waitlists a").first.click()
+            page.wait_for_url(re.compile(r"/entries$"))
+            entries = page.url
+            _save(page, "console-entries")
+            page.goto(entries.removesuffix("/entries") + "/analytics")
+            _save(page, "console-analytics", full_page=True)
+            page.goto(f"{base}/w/{ws}/{wl}")
+            _save(page, "hosted-signup")
+            phone = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+            phone.goto(confirm_url)
+            phone.get_by_role("button", name="Confirm").click()
+            phone.wait_for_load_state("networkidle")
+            phone.goto(status_url)
+            _save(phone, "status-page-phone", full_page=True)
+        finally:
+            browser.close()
+
+
+def _save(page, name: str, *, full_page: bool = False) -> None:
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
+    print(f"  {name}.png")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

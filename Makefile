@@ -2,7 +2,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench screenshots
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,3 +22,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# PNGs of the console and the hosted pages for the README (needs Debian's chromium).
+screenshots: $(STAMP)
+	$(PY) scripts/screenshots.py

@@ -9,13 +9,14 @@ import orjson
 from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from waitline.db.models import Entry, Event, Message
+from waitline.db.models import Entry, Message
 from waitline.entries import service
 from waitline.entries.schemas import EntryCounts, EntryOut, EntryPatch
 from waitline.entries.service import WaitlistContext
 from waitline.kit.errors import NotFound, ValidationFailed
 from waitline.kit.ids import is_uuid
 from waitline.kit.pagination import Key, decode_cursor, encode_cursor, ordered_page
+from waitline.outbox.service import erase_from_event_log
 from waitline.webhooks.service import erase_from_delivery_log
 
 MAX_METADATA_BYTES = 16 * 1024
@@ -216,11 +217,10 @@ def update_entry(session: Session, ctx: WaitlistContext, entry: Entry, patch: En
 
 
 def erase_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
-    """Delete the person and scrub their email and name from stored events and mail."""
+    """Delete the person and scrub them from stored events, webhook answers and mail."""
     entry_id = entry.id
     service.delete_entry(session, ctx, entry)
-    for event in session.scalars(select(Event).where(Event.entry_id == entry_id)):
-        event.data = _scrubbed(event.data)
+    erase_from_event_log(session, entry_id, ERASED)
     for message in session.scalars(select(Message).where(Message.entry_id == entry_id)):
         message.to_address, message.status = ERASED, "erased"
         message.data = _scrubbed(message.data)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Event
@@ -54,3 +54,31 @@ def record_event(
         },
     )
     return event_id
+
+
+# What an entry's events hold about the person, as given by them or derived from them;
+# erasure replaces each (a value that is there) and empties `metadata`.
+PERSONAL_FIELDS = ("email", "name", "phone", "interest", "referrer", "utm", "country")
+
+
+def erase_from_event_log(session: Session, entry_id: str, erased: str = "[erased]") -> None:
+    """For erasure: scrub the person from the stored payloads of an entry's events, which
+    are also the bodies its webhook deliveries send (built from the event when sent, so a
+    delivery still to go carries the scrubbed payload). Ids, statuses and times stay."""
+    events = Event.__table__
+    rows = session.connection().execute(
+        select(events.c.id, events.c.data).where(events.c.entry_id == entry_id)
+    )
+    for event_id, data in list(rows):
+        session.connection().execute(
+            update(events).where(events.c.id == event_id).values(data=scrubbed(data, erased))
+        )
+
+
+def scrubbed(data: dict[str, Any], erased: str) -> dict[str, Any]:
+    clean = {
+        key: erased if key in PERSONAL_FIELDS and value else value for key, value in data.items()
+    }
+    if clean.get("metadata"):
+        clean["metadata"] = {}
+    return clean

@@ -154,7 +154,10 @@ def _wait(check, what: str, seconds: float = 15) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_the_console_works_on_a_phone(new_context, live_server, app, make_tenant, client):
+@pytest.fixture
+def owner_with_a_line(app, make_tenant, client):
+    """The owner of workspace acme, signed up with PASSWORD, and three people on its open
+    waitlist, whose name is long."""
     tenant = make_tenant("acme")
     with app.state.db.transaction() as session:
         create_user(
@@ -181,6 +184,27 @@ def test_the_console_works_on_a_phone(new_context, live_server, app, make_tenant
             json={"email": f"someone.with.a.long.address.{n}@example.com", "name": f"Person {n}"},
         )
         assert joined.status_code == 201, joined.text
+    return tenant
+
+
+def test_typing_a_search_narrows_the_table_in_place(page, live_server, owner_with_a_line):
+    _sign_in(page, live_server, "owner@example.com")
+    page.get_by_role("link", name="A launch with a rather long name").click()
+    page.wait_for_url(re.compile(r"/entries$"))
+    rows = page.locator("tbody tr")
+    assert rows.count() == 3
+
+    page.get_by_label("Search email or name").fill("person 2")
+
+    # No button pressed: htmx fetched the results and swapped them in.
+    page.wait_for_url(re.compile(r"search=person%202"))
+    expect_rows = page.locator("tbody tr", has_text="someone.with.a.long.address")
+    _wait(lambda: expect_rows.count() == 1, "the table to narrow to one row")
+    assert "address.2@" in expect_rows.text_content()
+    assert page.locator("#total").text_content() == "1 entry"
+
+
+def test_the_console_works_on_a_phone(new_context, live_server, owner_with_a_line):
     page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
 
     _sign_in(page, live_server, "owner@example.com")

@@ -54,7 +54,7 @@ def test_joining_with_javascript_adds_a_working_copy_button(
 
     page.get_by_role("button", name="Copy link").click()
 
-    assert page.get_by_role("button", name="Copied!").is_visible()
+    page.get_by_role("button", name="Copied!").wait_for()  # once the clipboard has it
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.locator("#referral-link").input_value()
 

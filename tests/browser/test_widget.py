@@ -64,6 +64,7 @@ def test_the_host_pages_css_cannot_reach_the_form(page, make_waitlist, host_page
     page.goto(host_page(HOSTILE_CSS))
 
     button = page.get_by_role("button", name="Join the waitlist")
+    button.wait_for()  # drawn once the info request has answered
     assert button.is_visible()
     assert button.evaluate("b => getComputedStyle(b).fontSize") == "16px"
     heading = page.get_by_role("heading", name="Launch")

@@ -2,14 +2,15 @@
 each attempt.
 
 Deliveries are claimed in one short write transaction (leased to this worker, FOR UPDATE
-SKIP LOCKED), sent concurrently with no transaction open, and each outcome is recorded in
-its own short transaction, only while the claim is still this worker's. A worker that
-dies loses nothing: what it claimed is sent again once the lease has run out, with the
-same `webhook-id`, so receivers can tell a repeat.
+SKIP LOCKED), sent concurrently with no transaction open (webhooks.http, one client per
+worker, connections kept), and outcomes are recorded as they finish, each with its
+endpoint's stats, in short transactions, only while the claim is still this worker's. A
+worker that dies loses nothing: what it claimed is sent again once the lease has run
+out, with the same `webhook-id`, so receivers can tell a repeat.
 
 One slow receiver cannot hold up the others: every request has its own deadline
-(TIMEOUT_SECONDS for everything, connecting and reading included), and at most
-MAX_READ_BYTES of an answer are read.
+(TIMEOUT_SECONDS for everything, connecting and reading included), each endpoint has its
+own few send slots, and at most MAX_READ_BYTES of an answer are read.
 """
 
 import email.utils
@@ -26,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 import orjson
-from httpx_secure import SSRFProtectionError
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -36,6 +36,7 @@ from waitline.kit.clock import iso
 from waitline.kit.crypto import SecretBox
 from waitline.kit.ids import new_id
 from waitline.webhooks import repository, ssrf
+from waitline.webhooks.http import AddressRefused, WebhookClient
 from waitline.webhooks.repository import FAILED, SUCCEEDED
 from waitline.webhooks.service import signing_secrets
 
@@ -132,20 +133,14 @@ async def deliver_webhooks(worker: "Worker") -> int:
     return len(outgoing)
 
 
-def webhook_client(worker: "Worker") -> httpx.AsyncClient:
+def webhook_client(worker: "Worker") -> WebhookClient:
     """The worker's one HTTP client, kept across batches so connections to a receiver are
     reused; a new one for a new event loop (tests run each pass in its own)."""
     return worker.resource("webhook_client", _new_client)
 
 
-def _new_client(worker: "Worker") -> httpx.AsyncClient:
-    return ssrf.guarded_client(
-        allow_private=worker.settings.webhook_allow_private,
-        timeout=TIMEOUT_SECONDS,
-        verify=_tls_context(),
-        # The limiter bounds connections in use; idle ones to a receiver are kept.
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=SEND_CONCURRENCY),
-    )
+def _new_client(worker: "Worker") -> WebhookClient:
+    return WebhookClient(allow_private=worker.settings.webhook_allow_private, tls=_tls_context())
 
 
 def claim(
@@ -267,7 +262,7 @@ class Slots:
 
 async def _deliver(
     worker: "Worker",
-    client: httpx.AsyncClient,
+    client: WebhookClient,
     checks: TargetChecks,
     slots: Slots,
     recorder: "Recorder",
@@ -283,7 +278,7 @@ async def _deliver(
 
 
 async def send(
-    worker: "Worker", client: httpx.AsyncClient, checks: TargetChecks, item: Outgoing
+    worker: "Worker", client: WebhookClient, checks: TargetChecks, item: Outgoing
 ) -> Outcome:
     """One attempt: never raises; what happened is in the outcome."""
     started = time.perf_counter()
@@ -296,48 +291,30 @@ async def send(
     try:
         with anyio.fail_after(TIMEOUT_SECONDS):
             await checks.check(item.url)
-            sent_at = worker.clock.now()
-            request = client.build_request(
-                "POST", item.url, content=item.body, headers=signed_headers(item, sent_at)
-            )
-            response = await client.send(request, stream=True)
-            try:
-                text = await _read_capped(response)
-            finally:
-                await response.aclose()
+            headers = signed_headers(item, worker.clock.now())
+            answer = await client.post(item.url, item.body, headers, max_body=MAX_READ_BYTES)
     except ssrf.UrlRefused as exc:
         return failed(f"Not sent: the URL {exc}.")
-    except SSRFProtectionError as exc:
+    except AddressRefused as exc:
         return failed(f"Not sent: {exc}.")
-    except (TimeoutError, httpx.TimeoutException):
+    except TimeoutError:
         return failed(f"No answer within {TIMEOUT_SECONDS:g} s.")
-    except (httpx.HTTPError, OSError) as exc:
+    except (OSError, EOFError) as exc:
         return failed(f"Request failed: {str(exc) or type(exc).__name__}")
-    code = response.status_code
+    code = answer.status
     error = None
     if 300 <= code < 400:
         error = "Redirects are not followed; answer the webhook URL itself with a 2xx."
     elif not 200 <= code < 300:
         error = f"HTTP {code}"
+    text = answer.body.decode("utf-8", errors="replace")[:KEEP_BODY_CHARS]
     return Outcome(
         code,
         _clean(text),
         error,
         _elapsed_ms(started),
-        _retry_after(response, worker.clock.now()),
+        _retry_after(code, answer.headers, worker.clock.now()),
     )
-
-
-async def _read_capped(response: httpx.Response) -> str:
-    """At most MAX_READ_BYTES of the answer are read; the first KEEP_BODY_CHARS kept."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_raw():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_READ_BYTES:
-            break
-    return b"".join(chunks)[:MAX_READ_BYTES].decode("utf-8", errors="replace")[:KEEP_BODY_CHARS]
 
 
 def _clean(text: str) -> str:
@@ -349,11 +326,11 @@ def _elapsed_ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
 
 
-def _retry_after(response: httpx.Response, now: datetime) -> timedelta | None:
+def _retry_after(status: int, headers: dict[str, str], now: datetime) -> timedelta | None:
     """How long a 429 or 503 asks us to wait (seconds or an HTTP date), at most a day."""
-    if response.status_code not in (429, 503):
+    if status not in (429, 503):
         return None
-    value = response.headers.get("retry-after", "").strip()
+    value = headers.get("retry-after", "").strip()
     if value.isdigit():
         seconds = min(int(value), int(MAX_RETRY_AFTER.total_seconds()))
         return timedelta(seconds=seconds) if seconds > 0 else None

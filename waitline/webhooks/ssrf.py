@@ -2,9 +2,9 @@
 address inside the server's own networks (loopback, private, link-local, CGNAT, ...).
 
 The rules are checked when an endpoint is saved and again before every delivery, with
-every address the name resolves to. The delivery itself goes through an httpx-secure
-client, which checks the address it is about to connect to and connects to that very
-address, so a name that resolves elsewhere a moment later (DNS rebinding) gets nowhere.
+every address the name resolves to. The delivery itself goes through webhooks.http,
+which checks the address it is about to connect to and connects to that very address,
+so a name that resolves elsewhere a moment later (DNS rebinding) gets nowhere.
 `settings.webhook_allow_private` lifts the rules, for development and tests.
 """
 
@@ -13,7 +13,6 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import anyio
 import httpx
-from httpx_secure import httpx_ssrf_protection
 
 MAX_URL_LENGTH = 2000
 CGNAT = ip_network("100.64.0.0/10")
@@ -144,22 +143,3 @@ def _check_addresses(host: str, addresses: list[IPAddress]) -> None:
             f"has a host ({host}) that resolves to {address}: {reason}; "
             "webhooks go to public addresses only"
         )
-
-
-def guarded_client(*, allow_private: bool, timeout: float, **options) -> httpx.AsyncClient:
-    """An AsyncClient that refuses, at connect time, any address the rules do not allow
-    and pins each connection to the address it checked. Never follows redirects."""
-    client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False, **options)
-    if allow_private:
-        return httpx_ssrf_protection(
-            client, check_globally_reachable=False, custom_validator=_any_address
-        )
-    return httpx_ssrf_protection(client, custom_validator=_public_address)
-
-
-def _public_address(_host: str, address: IPAddress, _port: int) -> bool:
-    return refusal_for_address(address) is None
-
-
-def _any_address(_host: str, _address: IPAddress, _port: int) -> bool:
-    return True

@@ -22,6 +22,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/events.py
 
 # PNGs of the console and the hosted pages for the README (needs Debian's chromium).
 screenshots: $(STAMP)

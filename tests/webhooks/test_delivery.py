@@ -304,6 +304,33 @@ def test_a_receiver_that_never_answers_does_not_hold_up_a_healthy_one(
     assert ok.status_code == 200
 
 
+def test_a_receiver_that_never_answers_holds_a_batch_for_one_timeout_only(
+    make_hook, emit, run_pass, receiver, rows, monkeypatch
+):
+    """Its first few deliveries time out together; the rest of its share of the batch goes
+    back unsent (pending, unclaimed, no attempt) instead of timing out a few at a time."""
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 1.0)
+    receiver.hanging.add("/stuck")
+    stuck = make_hook("/stuck")
+    healthy = make_hook("/healthy")
+    for n in range(20):
+        emit(n=n)
+
+    started = time.perf_counter()
+    run_pass()
+    took = time.perf_counter() - started
+
+    assert took < 3.0
+    assert len(receiver.at("/healthy")) == 20
+    timed_out = rows.attempts(stuck["id"])
+    assert len(timed_out) == delivery.SENDS_PER_ENDPOINT
+    assert {a.error_message for a in timed_out} == {"No answer within 1 s."}
+    back = [d for d in rows.deliveries(stuck["id"]) if d.attempts == 0]
+    assert len(back) == 20 - delivery.SENDS_PER_ENDPOINT
+    assert {(d.status, d.locked_by, d.locked_until) for d in back} == {("pending", None, None)}
+    assert {d.status for d in rows.deliveries(healthy["id"])} == {"succeeded"}
+
+
 def test_a_redirect_is_not_followed(reply, make_hook, emit, run_pass, receiver, rows):
     hook = make_hook()
     receiver.replies["/hook"] = [reply(302, {"Location": receiver.url("/elsewhere")})]

@@ -17,9 +17,9 @@ import email.utils
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -91,6 +91,7 @@ class Outcome:
     error_message: str | None
     latency_ms: int
     retry_after: timedelta | None = None
+    timed_out: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -246,11 +247,13 @@ class TargetChecks:
 
 
 class Slots:
-    """SENDS_PER_ENDPOINT sends at once to each endpoint, SEND_CONCURRENCY in all."""
+    """SENDS_PER_ENDPOINT sends at once to each endpoint, SEND_CONCURRENCY in all; and the
+    endpoints that let a request time out in this batch (`stalled`)."""
 
     def __init__(self) -> None:
         self._all = anyio.CapacityLimiter(SEND_CONCURRENCY)
         self._per_endpoint: dict[str, anyio.CapacityLimiter] = {}
+        self.stalled: set[str] = set()
 
     @asynccontextmanager
     async def taken(self, endpoint_id: str) -> AsyncIterator[None]:
@@ -269,11 +272,19 @@ async def _deliver(
     item: Outgoing,
 ) -> None:
     async with slots.taken(item.endpoint_id):
+        if item.endpoint_id in slots.stalled:
+            # Its receiver let a request time out: the rest of its deliveries would each
+            # wait for a slot and then time out too, holding this batch (and every other
+            # endpoint's next one) for minutes. They go back, unsent, for a later batch.
+            recorder.release(item)
+            return
         if worker.clock.now() + timedelta(seconds=TIMEOUT_SECONDS) >= item.claimed_until:
             # Too late in the lease to finish before another worker may take it: leave it
             # to be claimed again rather than risk sending it twice.
             return
         outcome = await send(worker, client, checks, item)
+        if outcome.timed_out:
+            slots.stalled.add(item.endpoint_id)
     recorder.add(Finished(item, outcome, worker.clock.now()))
 
 
@@ -298,7 +309,7 @@ async def send(
     except AddressRefused as exc:
         return failed(f"Not sent: {exc}.")
     except TimeoutError:
-        return failed(f"No answer within {TIMEOUT_SECONDS:g} s.")
+        return replace(failed(f"No answer within {TIMEOUT_SECONDS:g} s."), timed_out=True)
     except (OSError, EOFError) as exc:
         return failed(f"Request failed: {str(exc) or type(exc).__name__}")
     code = answer.status
@@ -370,11 +381,17 @@ class Recorder:
         self._db = db
         self._worker_id = worker_id
         self._pending: list[Finished] = []
+        self._released: list[Outgoing] = []
         self._wake = anyio.Event()
         self._closed = False
 
     def add(self, finished: Finished) -> None:
         self._pending.append(finished)
+        self._wake.set()
+
+    def release(self, item: Outgoing) -> None:
+        """Give a claimed delivery back unsent, due as it was."""
+        self._released.append(item)
         self._wake.set()
 
     def close(self) -> None:
@@ -386,11 +403,14 @@ class Recorder:
             await self._wake.wait()
             self._wake = anyio.Event()
             group, self._pending = self._pending, []
-            if group:
+            released, self._released = self._released, []
+            if group or released:
                 # Shielded: a worker told to stop still writes what it has sent.
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(record_many, self._db, group, self._worker_id)
-            if self._closed and not self._pending:
+                    await anyio.to_thread.run_sync(
+                        record_many, self._db, group, self._worker_id, released
+                    )
+            if self._closed and not self._pending and not self._released:
                 return
 
 
@@ -399,13 +419,19 @@ def record(db: Database, item: Outgoing, outcome: Outcome, worker_id: str, now: 
     return record_many(db, [Finished(item, outcome, now)], worker_id) == 1
 
 
-def record_many(db: Database, finished: list[Finished], worker_id: str) -> int:
+def record_many(
+    db: Database, finished: list[Finished], worker_id: str, released: Sequence[Outgoing] = ()
+) -> int:
     """Log the attempts, move their deliveries on and fold them into their endpoints'
     stats, all in one transaction, for the deliveries still claimed by this worker (not
     retaken by another after the lease ran out, nor deleted with their endpoint); how
     many were recorded. A worker killed at any moment loses no attempt's stats: they
     commit with the attempt, or neither does and the delivery is sent again."""
     with db.transaction() as session:
+        if released:
+            repository.release_claims(
+                session, [item.delivery_id for item in released], worker_id=worker_id
+            )
         ours = repository.still_claimed(
             session, [f.item.delivery_id for f in finished], worker_id=worker_id
         )

@@ -195,6 +195,15 @@ def retry_status():
     return case((_deliveries.c.status == PAUSED, PAUSED), else_=PENDING)
 
 
+def release_claims(session: Session, delivery_ids: list[str], *, worker_id: str) -> None:
+    """Give back deliveries this worker claimed and did not send: claimable again at once."""
+    session.connection().execute(
+        update(_deliveries)
+        .where(_deliveries.c.id.in_(delivery_ids), _deliveries.c.locked_by == worker_id)
+        .values(locked_until=None, locked_by=None)
+    )
+
+
 def still_claimed(
     session: Session, delivery_ids: list[str], *, worker_id: str
 ) -> set[tuple[str, datetime]]:

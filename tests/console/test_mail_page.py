@@ -87,3 +87,19 @@ def test_another_workspaces_message_is_not_found(
     assert console.get(f"/console/mail/{their_message}").status_code == 404
     assert "ada@example.com" not in console.get("/console/mail").text
     assert console.get("/console/mail/not-an-id").status_code == 404
+
+
+def test_a_kept_message_is_sent_again_from_its_page(console, kept_mail, signed_in):
+    kept_mail()
+    path = "/console/mail/" + message_id(console.get("/console/mail").text)
+    page = console.get(path)
+    assert "Send again" in page.text
+    viewer = signed_in("viewer")
+    assert "Send again" not in viewer.get(path).text
+    assert viewer.post(path + "/resend").status_code == 403
+    assert console.post(path + "/resend", csrf=False).status_code == 403
+    resent = console.post(path + "/resend")
+    assert resent.status_code == 303
+    after = console.get(resent.headers["location"])
+    assert "queued again" in after.text and "Send again" not in after.text
+    assert console.post(path + "/resend").status_code == 409  # queued: nothing to resend

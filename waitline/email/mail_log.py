@@ -30,8 +30,10 @@ class Rebuilt:
 
 
 def message_for(session: Session, workspace: Workspace, message_id: str) -> Message:
-    message = session.get(Message, message_id) if is_uuid(message_id) else None
-    if message is None or message.workspace_id != workspace.id:
+    message = None
+    if is_uuid(message_id):  # anything else is no id of ours (and PostgreSQL would balk)
+        message = repository.message_by_id(session, workspace.id, message_id)
+    if message is None:
         raise NotFound("No message with this id in this workspace.")
     return message
 

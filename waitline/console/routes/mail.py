@@ -8,7 +8,7 @@ from typing import get_args
 from fastapi import APIRouter, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
-from waitline.console.dependencies import ConsoleRoute, ConsoleUserDep
+from waitline.console.dependencies import ConsoleRoute, ConsoleUserDep, EditorUser, see_other
 from waitline.console.render import render
 from waitline.email import mail_log, service
 from waitline.email.schemas import MessageStatus
@@ -58,6 +58,7 @@ def message_page(
     session: DbSession,
     settings: AppSettings,
     now: Now,
+    resent: bool = False,
 ) -> Response:
     message = mail_log.message_for(session, user.workspace, message_id)
     built = mail_log.rebuild(session, user.workspace, message, base_url=settings.base_url, now=now)
@@ -68,4 +69,12 @@ def message_page(
         message=message,
         built=built if isinstance(built, mail_log.Rebuilt) else None,
         problem=built if isinstance(built, str) else None,
+        resent=resent,
     )
+
+
+@router.post("/mail/{message_id}/resend")
+def resend_message(message_id: str, user: EditorUser, session: DbSession, now: Now) -> Response:
+    """A kept or failed message queued afresh (`service.resend_message`, as the API's)."""
+    message = service.resend_message(session, user.workspace, message_id, now=now)
+    return see_other(f"/console/mail/{message.id}?resent=true")

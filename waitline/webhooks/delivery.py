@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 import orjson
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -99,9 +100,9 @@ class Outcome:
 
 
 # Sends in flight at once to one endpoint, and in all, per worker. A fast receiver on
-# keep-alive connections is kept busy by a few (more only add work: httpcore looks over
-# every pooled connection for each request); a receiver that hangs holds up only its own
-# deliveries, while the others go on through their own slots.
+# kept connections is kept busy by a few (more only add connections and switching); a
+# receiver that hangs holds up only its own deliveries, while the others go on through
+# their own slots.
 SENDS_PER_ENDPOINT = 6
 SEND_CONCURRENCY = 96
 
@@ -428,6 +429,9 @@ def record_many(
     many were recorded. A worker killed at any moment loses no attempt's stats: they
     commit with the attempt, or neither does and the delivery is sent again."""
     with db.transaction() as session:
+        states = repository.lock_endpoint_states(
+            session, {f.item.endpoint_id for f in finished} | {i.endpoint_id for i in released}
+        )
         if released:
             repository.release_claims(
                 session, [item.delivery_id for item in released], worker_id=worker_id
@@ -454,9 +458,9 @@ def record_many(
         by_endpoint: dict[str, list[Finished]] = {}
         for f in kept:
             by_endpoint.setdefault(f.item.endpoint_id, []).append(f)
-        # In id order, so two workers folding into the same endpoints never deadlock.
-        for endpoint_id in sorted(by_endpoint):
-            update_endpoint(session, endpoint_id, by_endpoint[endpoint_id])
+        for endpoint_id, results in by_endpoint.items():
+            if endpoint_id in states:
+                update_endpoint(session, states[endpoint_id], results)
         return len(kept)
 
 
@@ -492,14 +496,12 @@ def _attempt_row(f: Finished) -> dict[str, Any]:
     }
 
 
-def update_endpoint(session: Session, endpoint_id: str, results: list[Finished]) -> None:
+def update_endpoint(session: Session, state: Row, results: list[Finished]) -> None:
     """Fold attempts to one endpoint, in the order they finished, into its stats: failures
     count up from the last success, which resets them. An endpoint that answered 410
     Gone, or has failed for DISABLE_AFTER without one success, is turned off; its
     deliveries wait (paused), and replay can send what it missed."""
-    state = repository.lock_endpoint_state(session, endpoint_id)
-    if state is None:
-        return
+    endpoint_id = state.id
     failure_count, first_failure_at = state.failure_count, state.first_failure_at
     disabled_at, why = None, ""
     for result in results:

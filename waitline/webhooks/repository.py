@@ -175,19 +175,23 @@ def endpoints_by_id(session: Session, endpoint_ids: set[str]) -> dict[str, Webho
     return {e.id: e for e in session.scalars(stmt)}
 
 
-def lock_endpoint_state(session: Session, endpoint_id: str) -> Row | None:
-    """What the delivery stats of an endpoint build on, with the row locked."""
+def lock_endpoint_states(session: Session, endpoint_ids: set[str]) -> dict[str, Row]:
+    """What the delivery stats of the endpoints build on, by id, with their rows locked in
+    id order. Taken before any delivery row, as the API takes an endpoint's row before
+    pausing its deliveries, so two transactions never wait on each other in a circle."""
     stmt = (
         select(
+            _endpoints.c.id,
             _endpoints.c.active,
             _endpoints.c.failure_count,
             _endpoints.c.first_failure_at,
             _endpoints.c.auto_disabled_at,
         )
-        .where(_endpoints.c.id == endpoint_id)
+        .where(_endpoints.c.id.in_(sorted(endpoint_ids)))
+        .order_by(_endpoints.c.id)
         .with_for_update()
     )
-    return session.connection().execute(stmt).one_or_none()
+    return {row.id: row for row in session.connection().execute(stmt)}
 
 
 def retry_status():

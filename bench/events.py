@@ -384,7 +384,8 @@ def report(hooks: list[dict], mail: list[dict]) -> str:
         "worker with connections kept (webhooks/http.py, a lean HTTP/1.1 client on asyncio",
         "streams, about 1 ms of CPU per delivery where httpx took 2.5), a few sends at once",
         "per endpoint, and the outcomes of all attempts finished since the last write",
-        "written in one transaction. Mail opens one SMTP connection per message.",
+        "written in one transaction. Mail keeps up to 10 SMTP connections per batch;",
+        "each message is rendered, and its outcome written, on its own.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -39,7 +39,7 @@ RETRY_DELAYS = (
     timedelta(hours=10),
     timedelta(hours=10),
 )
-# Messages sent at once; each opens its own SMTP connection.
+# Messages sent at once, over at most as many SMTP connections, kept for the batch.
 SEND_CONCURRENCY = 10
 # A whole send (connect, TLS, login, envelope, data), each step within the transport's own
 # timeout; a send that might not end before the claim's lease is not started.
@@ -75,10 +75,16 @@ async def send_mail(worker: "Worker") -> int:
     if not outgoing:
         return claimed
     target, target_error = _smtp_target(worker.settings.smtp_url)
+    connections = transport.SmtpConnections(target) if target else None
     limiter = anyio.CapacityLimiter(SEND_CONCURRENCY)
-    async with anyio.create_task_group() as tasks:
-        for item in outgoing:
-            tasks.start_soon(_deliver, worker, item, target, target_error, limiter)
+    try:
+        async with anyio.create_task_group() as tasks:
+            for item in outgoing:
+                tasks.start_soon(_deliver, worker, item, connections, target_error, limiter)
+    finally:
+        if connections is not None:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(transport.TIMEOUT_SECONDS):
+                await connections.aclose()
     return claimed
 
 
@@ -158,7 +164,7 @@ def _smtp_target(url: str | None) -> tuple[transport.SmtpTarget | None, str | No
 async def _deliver(
     worker: "Worker",
     item: Outgoing,
-    target: transport.SmtpTarget | None,
+    connections: transport.SmtpConnections | None,
     target_error: str | None,
     limiter: anyio.CapacityLimiter,
 ) -> None:
@@ -181,10 +187,10 @@ async def _deliver(
             await _record(worker, item, status="kept", subject=subject)
             return
         try:
-            if target is None:
+            if connections is None:
                 raise ValueError(target_error)
             with anyio.fail_after(deadline.total_seconds()):
-                await transport.send(target, message)
+                await connections.send(message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
             await _failed_attempt(worker, item, subject, exc)
             return

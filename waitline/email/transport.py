@@ -37,15 +37,54 @@ class SmtpTarget:
         )
 
 
-async def send(target: SmtpTarget, message: EmailMessage) -> None:
-    """Hand one message to the SMTP server; raises aiosmtplib.SMTPException on refusal."""
-    await aiosmtplib.send(
-        message,
-        hostname=target.host,
-        port=target.port,
-        username=target.username,
-        password=target.password,
-        use_tls=target.use_tls,
-        start_tls=target.start_tls,
-        timeout=TIMEOUT_SECONDS,
-    )
+class SmtpConnections:
+    """Connections to the SMTP server kept for one batch of the mail job: a message goes
+    over an idle one, or a new one (connect, TLS, login), so a batch costs a handful of
+    connections rather than one per message. A connection that failed in any way is
+    dropped, never reused."""
+
+    def __init__(self, target: SmtpTarget) -> None:
+        self._target = target
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        """Hand one message to the server; raises aiosmtplib.SMTPException on refusal."""
+        while self._idle:
+            client = self._idle.pop()
+            if not client.is_connected:
+                client.close()
+                continue
+            try:
+                await client.send_message(message)
+            except aiosmtplib.SMTPServerDisconnected:
+                client.close()  # closed by the server while idle: go again on a new one
+                break
+            except BaseException:
+                client.close()
+                raise
+            self._idle.append(client)
+            return
+        client = aiosmtplib.SMTP(
+            hostname=self._target.host,
+            port=self._target.port,
+            username=self._target.username,
+            password=self._target.password,
+            use_tls=self._target.use_tls,
+            start_tls=self._target.start_tls,
+            timeout=TIMEOUT_SECONDS,
+        )
+        try:
+            await client.connect()
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        self._idle.append(client)
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for client in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()

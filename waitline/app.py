@@ -3,13 +3,11 @@
 import logging
 import random
 import sys
-import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import anyio
-from cachetools import TTLCache
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -24,6 +22,7 @@ from waitline.db.session import Database
 from waitline.email import routes as email_routes
 from waitline.entries import admin_routes as entry_admin_routes
 from waitline.entries import routes as entry_routes
+from waitline.entries.leaderboard import LeaderboardCache
 from waitline.entries.links import Links
 from waitline.entries.service import WorkspaceMoved
 from waitline.imports import routes as import_routes
@@ -52,7 +51,6 @@ from waitline.workspaces import routes as workspace_routes
 
 THREADS = 40
 SWITCH_INTERVAL_SECONDS = 0.0005
-LEADERBOARD_SECONDS = 5
 ENTRY_TEMPLATES = Path(__file__).parent / "entries" / "templates"
 DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
 
@@ -72,12 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.rng = random.SystemRandom()
     app.state.links = Links(settings.base_url, settings.resolved_secret_key)
     app.state.client_resolver = ClientResolver(settings.trusted_proxies)
-    # The leaderboard is the same for every visitor: each process keeps it for a few
-    # seconds (by the app's clock) instead of recomputing it for every status page.
-    app.state.leaderboard_cache = TTLCache(
-        maxsize=4096, ttl=LEADERBOARD_SECONDS, timer=lambda: app.state.clock.now().timestamp()
-    )
-    app.state.leaderboard_lock = threading.Lock()
+    app.state.leaderboard = LeaderboardCache(app.state.clock)
     app.state.page_templates = Jinja2Templates(directory=str(ENTRY_TEMPLATES))
 
     install_error_handlers(app)

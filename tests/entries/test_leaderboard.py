@@ -3,7 +3,7 @@ referrals first and earlier signup first on ties, masked so only they recognise 
 
 import pytest
 
-from waitline.app import LEADERBOARD_SECONDS
+from waitline.entries.leaderboard import LEADERBOARD_SECONDS
 
 BOARD = {"leaderboard": {"enabled": True, "length": 10}, "referral_same_ip_credit": True}
 

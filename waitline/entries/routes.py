@@ -11,14 +11,12 @@ from waitline.entries.captcha import verify_captcha
 from waitline.entries.checks import check_join
 from waitline.entries.emails import check_email
 from waitline.entries.links import Links
-from waitline.entries.masking import display_name, mask_email
 from waitline.entries.public import PublicClient, allow_cors, limit_public, preflight_headers
 from waitline.entries.schemas import (
     Confirmed,
     JoinRequest,
     JoinResponse,
     Leaderboard,
-    LeaderboardRow,
     StatusLinkRequest,
     StatusResponse,
 )
@@ -28,7 +26,7 @@ from waitline.kit.errors import WaitlineError, problem_responses
 from waitline.kit.ids import new_id
 from waitline.waitlists.schemas import PublicInfo
 from waitline.waitlists.service import captcha_secret, public_info
-from waitline.waitlists.variants import choose_variant, count_impression, variants_of
+from waitline.waitlists.variants import choose_variant, count_impression_now, variants_of
 
 router = APIRouter(tags=["public"])
 PUBLIC = "/v1/waitlists/{workspace_slug}/{waitlist_slug}"
@@ -127,7 +125,7 @@ async def waitlist_info(
             rng=request.app.state.rng,
         )
     if variant is not None:
-        await anyio.to_thread.run_sync(_count_impression, db, variant.id, now)
+        await anyio.to_thread.run_sync(count_impression_now, db, variant.id, now)
     return public_info(
         ctx.workspace,
         ctx.waitlist,
@@ -164,9 +162,7 @@ async def join_waitlist(
         )
     ip_hash = client.ip_hash(settings.resolved_secret_key)
     entry, position = await db.write(
-        lambda session: service.join(
-            session, ctx, checked, ip_hash=ip_hash, country=client.country
-        )
+        lambda session: service.join(session, ctx, checked, ip_hash=ip_hash, country=client.country)
     )
     return JoinResponse(
         id=entry.id,
@@ -186,11 +182,6 @@ async def join_waitlist(
         message=ctx.settings.confirmation_message or service.DEFAULT_CONFIRMATION,
         created_at=entry.created_at,
     )
-
-
-def _count_impression(db, variant_id: str, now) -> None:
-    with db.transaction() as session:
-        count_impression(session, variant_id, now.date())
 
 
 def _decoy(ctx: WaitlistContext, body: JoinRequest, db) -> JoinResponse:
@@ -296,23 +287,7 @@ async def leaderboard(
             raise WaitlineError(
                 "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
             )
-        key = (ctx.waitlist.id, limit or board.length)
-        cache = request.app.state.leaderboard_cache
-        with request.app.state.leaderboard_lock:
-            rows = cache.get(key)
-        if rows is None:
-            rows = [
-                LeaderboardRow(
-                    rank=rank,
-                    position=position,
-                    referral_count=entry.referral_count,
-                    masked_email=mask_email(entry.email),
-                    display_name=display_name(entry.name),
-                )
-                for rank, (entry, position) in enumerate(service.leaders(session, ctx, key[1]), 1)
-            ]
-            with request.app.state.leaderboard_lock:
-                cache[key] = rows
+        rows = request.app.state.leaderboard.rows(session, ctx, limit or board.length)
     return Leaderboard(data=rows)
 
 

@@ -20,9 +20,8 @@ from starlette.datastructures import FormData
 from waitline.entries import service
 from waitline.entries.captcha import verify_captcha
 from waitline.entries.checks import check_join
-from waitline.entries.masking import display_name, mask_email
 from waitline.entries.public import PublicClient, limit_public
-from waitline.entries.schemas import JoinRequest, LeaderboardRow
+from waitline.entries.schemas import JoinRequest
 from waitline.entries.service import WaitlistContext
 from waitline.kit.dependencies import AppSettings, Db, Now
 from waitline.kit.errors import WaitlineError
@@ -30,7 +29,7 @@ from waitline.pages.i18n import choose_language, translator
 from waitline.pages.view import share_links, theme
 from waitline.waitlists.schemas import CustomField, PublicInfo
 from waitline.waitlists.service import captcha_secret, public_info
-from waitline.waitlists.variants import choose_variant, count_impression, variants_of
+from waitline.waitlists.variants import choose_variant, count_impression_now, variants_of
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/w/{workspace_slug}/{waitlist_slug}"
@@ -84,7 +83,7 @@ async def signup_page(
     except WaitlineError as error:
         return _problem_page(request, error, fallback)
     if info.variant_id:
-        await anyio.to_thread.run_sync(_count_impression, db, info.variant_id, now)
+        await anyio.to_thread.run_sync(count_impression_now, db, info.variant_id, now)
     values = {"referral_code": ref[:MAX_REF], "variant_id": info.variant_id or "", "lang": lang}
     return _signup(request, ctx, info, lang, values)
 
@@ -184,7 +183,9 @@ async def status_page(
             position = service.position_of_entry(session, entry)
             waiting = None if ctx.settings.hide_counts else service.waiting_count(session, ctx)
             leaders = (
-                _leaderboard(request, session, ctx) if ctx.settings.leaderboard.enabled else []
+                request.app.state.leaderboard.rows(session, ctx, ctx.settings.leaderboard.length)
+                if ctx.settings.leaderboard.enabled
+                else []
             )
     except WaitlineError as error:
         return _problem_page(request, error, fallback, headers=PRIVATE_HEADERS)
@@ -242,33 +243,6 @@ def _load(
         default_confirmation=service.DEFAULT_CONFIRMATION,
     )
     return WaitlistContext.of(workspace, waitlist, request.app.state.links, now), info
-
-
-def _count_impression(db, variant_id: str, now) -> None:
-    with db.transaction() as session:
-        count_impression(session, variant_id, now.date())
-
-
-def _leaderboard(request: Request, session, ctx: WaitlistContext) -> list[LeaderboardRow]:
-    """The JSON leaderboard's rows, from the same few-seconds cache (same key, same rows)."""
-    key = (ctx.waitlist.id, ctx.settings.leaderboard.length)
-    cache, lock = request.app.state.leaderboard_cache, request.app.state.leaderboard_lock
-    with lock:
-        rows = cache.get(key)
-    if rows is None:
-        rows = [
-            LeaderboardRow(
-                rank=rank,
-                position=position,
-                referral_count=entry.referral_count,
-                masked_email=mask_email(entry.email),
-                display_name=display_name(entry.name),
-            )
-            for rank, (entry, position) in enumerate(service.leaders(session, ctx, key[1]), 1)
-        ]
-        with lock:
-            cache[key] = rows
-    return rows
 
 
 def _join_request(form: FormData, fields: list[CustomField]) -> JoinRequest:

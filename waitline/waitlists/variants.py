@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from waitline.db.counters import bump
 from waitline.db.models import Variant, VariantImpression, Waitlist
+from waitline.db.session import Database
 from waitline.kit.errors import Conflict, NotFound, ValidationFailed
 from waitline.kit.ids import is_uuid, new_id
 from waitline.kit.pagination import keyset_page
@@ -86,6 +87,12 @@ def variants_of(session: Session, waitlist_id: str) -> list[Variant]:
 
 def count_impression(session: Session, variant_id: str, day: date) -> None:
     bump(session, VariantImpression, {"variant_id": variant_id, "day": day}, "count", 1)
+
+
+def count_impression_now(db: Database, variant_id: str, now: datetime) -> None:
+    """An impression in a transaction of its own: pages count them after they have read."""
+    with db.transaction() as session:
+        count_impression(session, variant_id, now.date())
 
 
 # Admin CRUD. Variant changes record no event: the contract's event types name none.

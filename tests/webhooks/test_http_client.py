@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from waitline.webhooks.delivery import _tls_context
-from waitline.webhooks.http import AddressRefused, WebhookClient
+from waitline.webhooks.http import AddressRefused, ProtocolError, WebhookClient
 
 
 class RawServer:
@@ -93,6 +93,20 @@ def test_a_kept_connection_the_receiver_closed_is_not_reused():
     assert [a.body for a in answers] == [b"1", b"1"]
     assert len(server.requests) == 2
     assert server.connections == 2
+
+
+def test_an_answer_asking_to_close_is_not_followed_on_its_connection():
+    closing = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok"
+    server = RawServer([closing, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"])
+    answers = post_all(server, 2)
+    assert [a.body for a in answers] == [b"ok", b"ok"]
+    assert server.connections == 2
+
+
+def test_an_answer_that_is_not_http_is_a_protocol_error():
+    server = RawServer([b"SMTP ready\r\n\r\n"])
+    with pytest.raises(ProtocolError, match=r"not HTTP/1\.1"):
+        post_all(server, 1)
 
 
 def test_only_the_cap_of_a_long_answer_is_read_and_the_connection_dropped():

@@ -1,9 +1,11 @@
-"""The webhook worker's HTTP/1.1 client: POST a body, read a capped answer, keep the
+"""The webhook worker's HTTP client: POST a body, read a capped answer, keep the
 connection for the next delivery to the same receiver.
 
-Why not httpx: a delivery to a fast receiver cost about 2 ms of CPU in httpx (its pool
-looks over every kept connection on each request, through several layers), most of a
-worker's time; this does what a webhook needs in a fraction of that, on asyncio streams.
+HTTP/1.1 itself (writing the request, reading the status line, headers, lengths, chunks,
+bodies that run to the close, whether a connection may be reused) is h11's, driven over
+asyncio streams. The connections are ours, not httpx's: a delivery to a fast receiver cost
+about 2 ms of CPU in httpx (its pool looks over every kept connection on each request,
+through several layers), most of a worker's time.
 
 The SSRF rules hold at connect time: the receiver's name is resolved when a connection is
 opened, and the connection goes only to an address the rules allow, the very address that
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import ip_address
 
+import h11
 import httpx
 
 from waitline.webhooks import ssrf
@@ -26,6 +29,8 @@ from waitline.webhooks import ssrf
 MAX_IDLE_PER_ORIGIN = 16
 # The status line and headers of an answer, at most.
 MAX_HEAD_BYTES = 64 * 1024
+# Bytes asked of the socket at a time.
+READ_BYTES = 64 * 1024
 
 
 class AddressRefused(OSError):
@@ -33,7 +38,7 @@ class AddressRefused(OSError):
 
 
 class ProtocolError(OSError):
-    """The answer is not HTTP/1.1 this client can read."""
+    """The answer is not HTTP/1.1 this client can read, or broke off."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ def target_of(url: str) -> Target:
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.protocol = h11.Connection(
+            our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES
+        )
 
     @property
     def usable(self) -> bool:
@@ -79,6 +87,15 @@ class Connection:
 
     def close(self) -> None:
         self.writer.close()
+
+    async def next_event(self) -> h11.Event:
+        """The next event of the answer, reading from the socket as h11 needs."""
+        while (event := self.protocol.next_event()) is h11.NEED_DATA:
+            data = await self.reader.read(READ_BYTES)
+            if not data and self.protocol.their_state is h11.SEND_RESPONSE:
+                raise ConnectionAbortedError("the connection closed before an answer")
+            self.protocol.receive_data(data)
+        return event
 
 
 class WebhookClient:
@@ -94,16 +111,24 @@ class WebhookClient:
         bounds the time (cancelling closes the connection)."""
         target = target_of(url)
         origin = (target.https, target.host, target.port)
-        request = _request(target, body, headers)
+        request = h11.Request(
+            method="POST",
+            target=target.path,
+            headers=[
+                ("host", target.host_header),
+                ("content-length", str(len(body))),
+                *headers.items(),
+            ],
+        )
         connection = self._take_idle(origin)
         if connection is not None:
             try:
-                return await self._exchange(origin, connection, request, max_body)
+                return await self._exchange(origin, connection, request, body, max_body)
             except _StaleConnection:
                 pass  # closed by the receiver as we sent: nothing was answered, go anew
         connection = await self._connect(target)
         try:
-            return await self._exchange(origin, connection, request, max_body)
+            return await self._exchange(origin, connection, request, body, max_body)
         except _StaleConnection as exc:
             raise ProtocolError("the receiver closed the connection without answering") from exc
 
@@ -129,7 +154,6 @@ class WebhookClient:
             target.port,
             ssl=self._tls if target.https else None,
             server_hostname=target.host if target.https else None,
-            limit=MAX_HEAD_BYTES,
         )
         return Connection(reader, writer)
 
@@ -150,25 +174,44 @@ class WebhookClient:
         )
 
     async def _exchange(
-        self, origin: tuple[bool, str, int], connection: Connection, request: bytes, cap: int
+        self,
+        origin: tuple[bool, str, int],
+        connection: Connection,
+        request: h11.Request,
+        body: bytes,
+        cap: int,
     ) -> Answer:
+        protocol = connection.protocol
         answered = False
         try:
-            connection.writer.write(request)
+            connection.writer.write(
+                protocol.send(request)
+                + protocol.send(h11.Data(data=body))
+                + protocol.send(h11.EndOfMessage())
+            )
             await connection.writer.drain()
-            head = await _read_head(connection.reader)
+            event = await connection.next_event()
+            while isinstance(event, h11.InformationalResponse):  # "100 Continue", then more
+                event = await connection.next_event()
             answered = True
-            answer, reusable = await _read_answer(connection.reader, head, cap)
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            answer = await _read_answer(connection, event, cap)
+        except ConnectionError as exc:
             connection.close()
             if not answered:
                 raise _StaleConnection() from exc
             raise ProtocolError(f"the answer broke off: {exc}") from exc
+        except h11.RemoteProtocolError as exc:
+            connection.close()
+            raise ProtocolError(f"the answer is not HTTP/1.1 this client can read: {exc}") from exc
         except BaseException:
             connection.close()
             raise
         idle = self._idle.setdefault(origin, [])
+        # h11 says when a connection may carry another request: both messages whole, no
+        # "connection: close", a body that did not run to the close.
+        reusable = protocol.our_state is h11.DONE and protocol.their_state is h11.DONE
         if reusable and len(idle) < MAX_IDLE_PER_ORIGIN:
+            protocol.start_next_cycle()
             idle.append(connection)
         else:
             connection.close()
@@ -179,88 +222,14 @@ class _StaleConnection(Exception):
     pass
 
 
-def _request(target: Target, body: bytes, headers: dict[str, str]) -> bytes:
-    lines = [
-        f"POST {target.path} HTTP/1.1",
-        f"host: {target.host_header}",
-        f"content-length: {len(body)}",
-        *(f"{name}: {value}" for name, value in headers.items()),
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-async def _read_head(reader: asyncio.StreamReader) -> bytes:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.LimitOverrunError as exc:
-        raise ProtocolError("the answer's headers are too long") from exc
-    if not head.strip():
-        raise asyncio.IncompleteReadError(head, None)
-    return head
-
-
-async def _read_answer(reader: asyncio.StreamReader, head: bytes, cap: int) -> tuple[Answer, bool]:
-    """The answer (at most `cap` bytes of body) and whether the connection can be reused."""
-    while True:
-        status, version, headers = _parse_head(head)
-        if status != 100:
-            break
-        head = await _read_head(reader)  # "100 Continue", then the real answer
-    reusable = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-    if status in (204, 304) or 100 <= status < 200:
-        return Answer(status, headers, b""), reusable
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body, whole = await _read_chunked(reader, cap)
-        return Answer(status, headers, body), reusable and whole
-    length = headers.get("content-length")
-    if length is not None:
-        if not length.strip().isdigit():
-            raise ProtocolError(f"a content-length of {length!r}")
-        size = int(length)
-        body = await reader.readexactly(min(size, cap))
-        return Answer(status, headers, body), reusable and size <= cap
-    # No length: the body runs to the end of the connection.
-    return Answer(status, headers, await _read_to_end(reader, cap)), False
-
-
-def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise ProtocolError(f"not an HTTP answer: {lines[0][:100]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if colon:
-            headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), parts[0], headers
-
-
-async def _read_chunked(reader: asyncio.StreamReader, cap: int) -> tuple[bytes, bool]:
-    """The body, up to `cap` bytes, and whether it was read to its end."""
+async def _read_answer(connection: Connection, response: h11.Response, cap: int) -> Answer:
+    """The answer, with at most `cap` bytes of its body. Reading stops past the cap, which
+    leaves the answer unfinished and so the connection not reusable."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in response.headers}
     body = bytearray()
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise ProtocolError("a chunked answer with a bad chunk size") from exc
-        if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                pass  # trailers
-            return bytes(body), True
-        if len(body) + size > cap:
-            body.extend(await reader.readexactly(cap - len(body)))
-            return bytes(body), False
-        body.extend(await reader.readexactly(size))
-        await reader.readexactly(2)
-
-
-async def _read_to_end(reader: asyncio.StreamReader, cap: int) -> bytes:
-    body = bytearray()
-    while len(body) < cap:
-        chunk = await reader.read(cap - len(body))
-        if not chunk:
-            break
-        body.extend(chunk)
-    return bytes(body)
+    while len(body) <= cap:
+        event = await connection.next_event()
+        if not isinstance(event, h11.Data):
+            break  # EndOfMessage
+        body.extend(event.data)
+    return Answer(response.status_code, headers, bytes(body[:cap]))

@@ -1,4 +1,5 @@
-"""Positions against a naive recomputation from the contract's definition (spec §1, the line)."""
+"""Positions against a naive recomputation from the contract's definition (spec §1, the line),
+through signups, state changes and changes of the rules (boost, double opt-in)."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from waitline.waitlists.service import settings_view
 
 # Joins are drawn more often than anything else, so that lines grow and referrals chain.
 KINDS = ["join"] * 5 + ["confirm", "reject", "approve", "invite", "unsubscribe", "delete"]
+RULES = ["boost", "opt_in"]
 ops = st.lists(
-    st.tuples(st.sampled_from(KINDS), st.integers(0, 30), st.integers(-1, 30)),
+    st.tuples(st.sampled_from(KINDS + RULES), st.integers(0, 30), st.integers(-1, 30)),
     min_size=5,
     max_size=40,
 )
@@ -46,13 +48,18 @@ class Person:
         )
 
 
-def expected_positions(
-    people: dict[str, Person], boost: int, double_opt_in: bool
-) -> dict[str, int | None]:
+def credited_referrals(people: dict[str, Person]) -> dict[str, int]:
     counts = {pid: 0 for pid in people}
     for person in people.values():
         if person.credited and person.referred_by in counts:
             counts[person.referred_by] += 1
+    return counts
+
+
+def expected_positions(
+    people: dict[str, Person], boost: int, double_opt_in: bool
+) -> dict[str, int | None]:
+    counts = credited_referrals(people)
     key = {pid: (p.seq - boost * counts[pid], p.seq) for pid, p in people.items()}
     waiting = [pid for pid, p in people.items() if p.waiting(double_opt_in)]
     return {
@@ -62,16 +69,29 @@ def expected_positions(
 
 
 def settle_credit(
-    person: Person, people: dict[str, Person], double_opt_in: bool, same_ip_ok: bool
+    person: Person, people: dict[str, Person], boost: int, double_opt_in: bool, same_ip_ok: bool
 ) -> None:
-    """The definition of credit: given when a referred entry starts waiting, taken on rejection."""
+    """The definition of credit: given when a referred entry starts waiting while referrals
+    are on (boost > 0), taken on rejection."""
     if person.referred_by is None or person.referred_by not in people:
         return
     if person.status == "rejected":
         person.credited = False
-    elif person.waiting(double_opt_in) and not person.credited:
+    elif person.waiting(double_opt_in) and not person.credited and boost > 0:
         same_ip = people[person.referred_by].ip == person.ip
         person.credited = same_ip_ok or not same_ip
+
+
+def settle_opt_in_change(
+    people: dict[str, Person], boost: int, double_opt_in: bool, same_ip_ok: bool
+) -> None:
+    """Double opt-in turned on: unconfirmed entries give no credit. Turned off: unconfirmed
+    entries start waiting, and credit their referrers as a signup would."""
+    for person in people.values():
+        if double_opt_in and not person.verified:
+            person.credited = False
+        elif not double_opt_in and not person.verified:
+            settle_credit(person, people, boost, double_opt_in, same_ip_ok)
 
 
 @settings(
@@ -86,7 +106,7 @@ def settle_credit(
     same_ip_ok=st.booleans(),
 )
 def test_every_position_matches_the_definition_after_any_sequence_of_changes(
-    app, clock, tenant, monkeypatch, operations, boost, double_opt_in, same_ip_ok
+    app, client, clock, tenant, monkeypatch, operations, boost, double_opt_in, same_ip_ok
 ):
     # Tiny buckets, so that even short lines span many of them, negative scores included.
     monkeypatch.setattr(line, "BUCKET_WIDTH", 4)
@@ -113,7 +133,25 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
         session.add(waitlist)
     people: dict[str, Person] = {}
     order: list[str] = []
+
+    def change_rules(**settings) -> None:
+        response = client.patch(
+            tenant.path(f"/waitlists/{waitlist.id}"),
+            json={"settings": settings},
+            headers=tenant.auth,
+        )
+        assert response.status_code == 200, response.text
+
     for number, op in enumerate(operations):
+        if op[0] == "boost":
+            boost = op[1] % 4
+            change_rules(referral_boost=boost)
+            continue
+        if op[0] == "opt_in":
+            double_opt_in = not double_opt_in
+            change_rules(double_opt_in=double_opt_in)
+            settle_opt_in_change(people, boost, double_opt_in, same_ip_ok)
+            continue
         with db.transaction() as session:
             ctx = service.WaitlistContext.of(
                 session.get(Workspace, tenant.id),
@@ -140,7 +178,7 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                 person = Person(entry.id, entry.seq, target, referrer)
                 people[entry.id] = person
                 order.append(entry.id)
-                settle_credit(person, people, double_opt_in, same_ip_ok)
+                settle_credit(person, people, boost, double_opt_in, same_ip_ok)
                 continue
             if not order:
                 continue
@@ -176,16 +214,18 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                     if other.referred_by == pid:
                         other.referred_by, other.credited = None, False
                 continue
-            settle_credit(person, people, double_opt_in, same_ip_ok)
+            settle_credit(person, people, boost, double_opt_in, same_ip_ok)
 
     expected = expected_positions(people, boost, double_opt_in)
     with db.transaction(write=False) as session:
         ctx_settings = settings_view(session.get(Waitlist, waitlist.id).settings)
         assert ctx_settings.referral_boost == boost
-        actual = {}
+        actual, counts = {}, {}
         for pid in people:
             entry = repository.by_id(session, waitlist.id, pid)
             actual[pid] = service.position_of_entry(session, entry)
+            counts[pid] = entry.referral_count
         waiting_total = line.waiting_count(session, waitlist.id)
     assert actual == expected
+    assert counts == credited_referrals(people)
     assert waiting_total == sum(1 for p in expected.values() if p is not None)

@@ -24,10 +24,6 @@ def bucket_of(score: int) -> int:
     return score // BUCKET_WIDTH
 
 
-def score_of(seq: int, referral_count: int, boost: int) -> int:
-    return seq - boost * referral_count
-
-
 def is_waiting(
     *,
     status: str,
@@ -176,8 +172,37 @@ def waiting_count(session: Session, waitlist_id: str) -> int:
     )
 
 
-def rebuild_line(session: Session, waitlist: Waitlist, *, boost: int, double_opt_in: bool) -> None:
-    """Recompute every score, waiting flag and bucket: after boost or opt-in changes."""
+def rebuild_line(
+    session: Session,
+    waitlist: Waitlist,
+    *,
+    boost: int,
+    double_opt_in: bool,
+    same_ip_credit: bool = False,
+    opt_in_lifted: bool = False,
+) -> None:
+    """After the boost or double opt-in changes: settle referral credit under the new
+    rules (and recount referrals if any credit changed), then recompute every score,
+    waiting flag and bucket.
+
+    Under double opt-in an unconfirmed entry gives no credit (spec §1), so turning it on
+    withdraws the credit such entries gave; confirming gives it back. Turning it off
+    (`opt_in_lifted`) puts unconfirmed entries in line: they start waiting now, and credit
+    their referrers as a signup would (while referrals are on, and by the IP rule)."""
+    changed = 0
+    if double_opt_in:
+        changed = _set_credited(session, waitlist.id, False, Entry.verified == False)  # noqa: E712
+    elif opt_in_lifted and boost > 0:
+        changed = _set_credited(
+            session, waitlist.id, True, *_starts_waiting_unconfirmed(same_ip_credit)
+        )
+    if changed:
+        session.execute(
+            update(Entry)
+            .where(Entry.waitlist_id == waitlist.id)
+            .values(referral_count=_credited_referrals())
+            .execution_options(synchronize_session=False)
+        )
     waiting = and_(
         Entry.status != "rejected",
         Entry.invited_at.is_(None),
@@ -199,6 +224,58 @@ def rebuild_line(session: Session, waitlist: Waitlist, *, boost: int, double_opt
     )
     session.execute(
         LineBucket.__table__.insert().from_select(["waitlist_id", "bucket", "count"], counted)
+    )
+
+
+def _set_credited(session: Session, waitlist_id: str, credited: bool, *conditions) -> int:
+    """Mark referred entries meeting `conditions` as having (or not) credited their
+    referrer; how many changed."""
+    return session.execute(
+        update(Entry)
+        .where(
+            Entry.waitlist_id == waitlist_id,
+            Entry.referred_by_entry_id.is_not(None),
+            Entry.referral_credited == (not credited),
+            *conditions,
+        )
+        .values(referral_credited=credited)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _starts_waiting_unconfirmed(same_ip_credit: bool) -> list:
+    """Unconfirmed entries that wait once double opt-in is off, and may credit: not from
+    their referrer's IP unless that is allowed (an unknown IP on either side may)."""
+    conditions = [
+        Entry.verified == False,  # noqa: E712
+        Entry.status != "rejected",
+        Entry.invited_at.is_(None),
+        Entry.unsubscribed_at.is_(None),
+    ]
+    if not same_ip_credit:
+        referrer = Entry.__table__.alias("referrer")
+        conditions.append(
+            ~select(referrer.c.id)
+            .where(
+                referrer.c.id == Entry.referred_by_entry_id,
+                referrer.c.ip_hash == Entry.ip_hash,
+            )
+            .exists()
+        )
+    return conditions
+
+
+def _credited_referrals():
+    """The number of referrals an entry has been credited for, as a correlated subquery."""
+    referred = Entry.__table__.alias("referred")
+    return (
+        select(func.count())
+        .select_from(referred)
+        .where(
+            referred.c.referred_by_entry_id == Entry.id,
+            referred.c.referral_credited == True,  # noqa: E712
+        )
+        .scalar_subquery()
     )
 
 

@@ -207,7 +207,12 @@ def _reorder_line_if_rules_changed(
     if (after.referral_boost, after.double_opt_in) != (before.referral_boost, before.double_opt_in):
         session.flush()
         rebuild_line(
-            session, waitlist, boost=after.referral_boost, double_opt_in=after.double_opt_in
+            session,
+            waitlist,
+            boost=after.referral_boost,
+            double_opt_in=after.double_opt_in,
+            same_ip_credit=after.referral_same_ip_credit,
+            opt_in_lifted=before.double_opt_in and not after.double_opt_in,
         )
 
 

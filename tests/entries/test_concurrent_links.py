@@ -1,6 +1,7 @@
 """A confirmation or unsubscribe link used twice at the same moment (a double click, a mail
 scanner racing the person) acts once: the referrer is credited once, the entry enters or
-leaves the line once, one event is recorded (spec §1, the line; §2, confirmation)."""
+leaves the line once, one event is recorded (spec §1, the line; §2, confirmation). A
+signup through the link of someone being erased at that moment joins, without a referrer."""
 
 import threading
 import time
@@ -8,8 +9,10 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from waitline.db.models import Entry, LineBucket
+from waitline.db.models import Entry, LineBucket, Waitlist, Workspace
 from waitline.entries import line, service
+from waitline.entries.checks import check_join
+from waitline.entries.schemas import JoinRequest
 
 WAIT_SECONDS = 10
 
@@ -42,9 +45,11 @@ def _second_is_waiting(db) -> None:
     raise AssertionError("the second transaction never waited for the first")
 
 
-def race(db, act) -> None:
-    """Run `act(session)` in two transactions on two threads, the second starting once the
-    first has acted and before it commits: the moment a double click makes."""
+def race(db, act, then=None) -> None:
+    """Run `act(session)` in two transactions on two threads (or `act`, then `then`), the
+    second starting once the first has acted and before it commits: the moment a double
+    click makes."""
+    then = then or act
     first_acted = threading.Event()
     failures: list[BaseException] = []
 
@@ -62,7 +67,7 @@ def race(db, act) -> None:
         try:
             assert first_acted.wait(WAIT_SECONDS)
             with db.transaction() as session:
-                act(session)
+                then(session)
         except BaseException as exc:
             failures.append(exc)
 
@@ -150,3 +155,41 @@ def test_two_unsubscribes_at_once_take_the_entry_out_of_line_once(
         "in_buckets": 1,
         "in_rows": 1,
     }
+
+
+def test_a_signup_through_the_link_of_someone_being_erased_joins_without_a_referrer(
+    app, clock, open_waitlist, join, proxy, stored
+):
+    waitlist = open_waitlist()
+    ada = join(waitlist, "ada@example.com", via=proxy, ip="203.0.113.1")
+    ctx_of = service_context(app, clock, waitlist["id"])
+
+    def erase_ada(session) -> None:
+        ctx = ctx_of(session)
+        service.delete_entry(session, ctx, service.entry_by_id(session, ctx.waitlist.id, ada["id"]))
+
+    def bob_joins(session) -> None:
+        checked = check_join(
+            ctx_of(session).settings,
+            JoinRequest(email="bob@example.com", referral_code=ada["referral_code"]),
+        )
+        service.join(session, ctx_of(session), checked, ip_hash="bob", country=None)
+
+    race(app.state.db, erase_ada, then=bob_joins)
+
+    (bob,) = stored.entries(waitlist["id"])
+    assert (bob.email, bob.referred_by_entry_id, bob.waiting) == ("bob@example.com", None, True)
+    assert line_state(app, waitlist["id"]) == {
+        "positions": {"bob@example.com": 1},
+        "in_buckets": 1,
+        "in_rows": 1,
+    }
+
+
+def service_context(app, clock, waitlist_id: str):
+    def of(session) -> service.WaitlistContext:
+        waitlist = session.get(Waitlist, waitlist_id)
+        workspace = session.get(Workspace, waitlist.workspace_id)
+        return service.WaitlistContext.of(workspace, waitlist, app.state.links, clock.now())
+
+    return of

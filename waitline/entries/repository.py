@@ -34,8 +34,14 @@ def email_taken(session: Session, waitlist_id: str, email_normalized: str) -> bo
 
 
 def referrer_by_code(session: Session, waitlist_id: str, code: str):
-    stmt = select(Entry.id, Entry.ip_hash).where(
-        Entry.waitlist_id == waitlist_id, Entry.referral_code == code
+    """The referrer a signup names, kept from being deleted until the signup commits (a
+    key-share lock on PostgreSQL, which updates of the row do not wait for): an erasure
+    committed between this lookup and the insert would otherwise fail the signup on the
+    foreign key. An erasure under way is waited for, and then there is no referrer."""
+    stmt = (
+        select(Entry.id, Entry.ip_hash)
+        .where(Entry.waitlist_id == waitlist_id, Entry.referral_code == code)
+        .with_for_update(read=True, key_share=True)
     )
     return session.execute(stmt).first()
 

@@ -44,6 +44,7 @@ def test_double_opt_in_turned_on_meanwhile_asks_the_signup_to_confirm(
     entry, position = read_then_written(waitlist, {"double_opt_in": True}, "ada@example.com")
 
     assert position is None
+    assert service.awaits_confirmation(entry)
     assert stored.entry(entry.id).waiting is False
     assert [m.template for m in stored.messages()] == ["verify"]
     (created,) = stored.events("entry.created")

@@ -175,7 +175,7 @@ async def join_waitlist(
         referral_count=entry.referral_count,
         status=entry.status,
         verified=entry.verified,
-        requires_confirmation=ctx.settings.double_opt_in,
+        requires_confirmation=service.awaits_confirmation(entry),
         status_token=ctx.links.status_token(entry.id, ctx.waitlist.id, now),
         status_url=ctx.status_url(entry.id),
         coupon=entry.coupon,

@@ -187,6 +187,12 @@ def join(
     return add_entry(session, ctx, new, referred_by=referrer)
 
 
+def awaits_confirmation(entry: Entry) -> bool:
+    """Whether a new signup must click its verify link: it was written under double opt-in
+    (the settings as they were at the write, which the request may not have seen)."""
+    return not entry.verified and not entry.waiting and entry.status == "pending"
+
+
 def add_entry(
     session: Session,
     ctx: WaitlistContext,

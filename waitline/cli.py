@@ -92,7 +92,8 @@ def serve(
     console.print(f"Waitline on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     if not workspaces:
         console.print(
-            "No workspace yet. Create one with its owner and an API key:\n"
+            "No workspace yet. Open the one-time console setup link logged below, or create"
+            " one with its owner and an API key:\n"
             "  [bold].venv/bin/waitline init[/bold]   (or `waitline init` where it is installed)"
         )
     uvicorn.run(

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from waitline.db.engine import WRITE, is_sqlite, make_engine
@@ -14,6 +15,9 @@ from waitline.db.write_lock import WriteLock
 from waitline.kit.errors import WaitlineError
 
 WRITE_WAIT_SECONDS = 10
+INLINE_LOCK_WAIT = "50ms"
+INLINE_LOCK_TIMEOUT = text(f"SET LOCAL lock_timeout = '{INLINE_LOCK_WAIT}'")
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock wait that ran out
 T = TypeVar("T")
 
 
@@ -67,13 +71,25 @@ class Database:
     async def write(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in a write transaction, for an async route.
 
-        On SQLite, when no other transaction (of any process) holds the write lock, the work
-        runs right here on the event loop. A thread would be slower by far under load: each
-        SQLite call lets go of the GIL, and a thread then waits for the busy event loop to
-        hand it back (up to the switch interval, 5 ms) before its next statement. With the
-        lock taken by someone else, whose thread may need the loop to finish, it waits its
-        turn on a thread instead, as everything else does."""
-        if self.write_lock is not None and self.write_lock.acquire(blocking=False):
+        The work runs right here on the event loop when it can. A thread would be slower by
+        far under load: each database call lets go of the GIL, and a thread then waits for
+        the busy event loop to hand it back before its next statement (docs/performance.md).
+        But the loop must never wait long on a lock, so:
+        - SQLite: inline only when no other transaction (of any process) holds the write
+          lock; its holder may be a thread that needs the loop to finish;
+        - PostgreSQL: inline with a row-lock wait of at most INLINE_LOCK_WAIT; a longer one
+          (a big change holding the waitlist's row) rolls back and the work is done again
+          on a thread, where it may wait its full time.
+        `work` must therefore only change the database, which a rollback undoes."""
+        if self.write_lock is None:
+            try:
+                with self._committed(write=True) as session:
+                    session.execute(INLINE_LOCK_TIMEOUT)
+                    return work(session)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+        elif self.write_lock.acquire(blocking=False):
             try:
                 with self._committed(write=True) as session:
                     return work(session)

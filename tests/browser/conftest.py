@@ -82,9 +82,11 @@ def require_chromium():
     return _require_chromium
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium per test process."""
+    """One headless Chromium per test module. Not per session: Playwright's sync API keeps
+    an event loop running in the main thread while it is started, and the tests of other
+    modules that this process runs next call asyncio.run(), which refuses to run then."""
     _require_chromium(CHROMIUM, ci=bool(os.environ.get("CI")))
     from playwright.sync_api import sync_playwright
 

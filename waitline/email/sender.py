@@ -22,6 +22,7 @@ from waitline.email import repository, transport
 from waitline.email.compose import Sender, compose, mail_host, sender_for
 from waitline.email.render import UNSUBSCRIBABLE, TemplateSource, render
 from waitline.email.service import brand_of, choose_source, message_context
+from waitline.outbox.retries import RETRY_DELAYS
 from waitline.workspaces.schemas import WorkspaceSettings
 
 if TYPE_CHECKING:
@@ -29,16 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("waitline.email")
 
-# After the 1st, 2nd, ... failed attempt; after the last, the message is given up.
-RETRY_DELAYS = (
-    timedelta(seconds=5),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=10),
-)
 # Messages sent at once, over at most as many SMTP connections, kept for the batch.
 SEND_CONCURRENCY = 10
 # A whole send (connect, TLS, login, envelope, data), each step within the transport's own

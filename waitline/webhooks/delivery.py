@@ -36,6 +36,7 @@ from waitline.db.session import Database
 from waitline.kit.clock import iso
 from waitline.kit.crypto import SecretBox
 from waitline.kit.ids import new_id
+from waitline.outbox.retries import RETRY_DELAYS
 from waitline.webhooks import repository, ssrf
 from waitline.webhooks.http import AddressRefused, WebhookClient
 from waitline.webhooks.repository import FAILED, SUCCEEDED
@@ -50,16 +51,6 @@ log = logging.getLogger("waitline.webhooks")
 TIMEOUT_SECONDS = 15.0
 MAX_READ_BYTES = 64 * 1024
 KEEP_BODY_CHARS = 2 * 1024
-# After the 1st, 2nd, ... failed attempt; after the 8th, the delivery is given up.
-RETRY_DELAYS = (
-    timedelta(seconds=5),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=10),
-)
 # A Retry-After (on 429 or 503) longer than the schedule's wait is honoured, up to this.
 MAX_RETRY_AFTER = timedelta(hours=24)
 # An endpoint that has failed for this long without one success is disabled.

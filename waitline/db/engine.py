@@ -2,10 +2,12 @@
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 LOCK_TIMEOUT_MS = 15_000
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock wait that ran out
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -66,3 +68,7 @@ def _lower(value):
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def is_lock_timeout(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE

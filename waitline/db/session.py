@@ -3,21 +3,20 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from waitline.db.engine import WRITE, is_sqlite, make_engine
+from waitline.db.group_commit import GroupCommits, LockWaitTooLong, run_batch
 from waitline.db.write_lock import WriteLock
 from waitline.kit.errors import WaitlineError
 
 WRITE_WAIT_SECONDS = 10
 INLINE_LOCK_WAIT = "50ms"
 INLINE_LOCK_TIMEOUT = text(f"SET LOCAL lock_timeout = '{INLINE_LOCK_WAIT}'")
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock wait that ran out
 T = TypeVar("T")
 
 
@@ -29,6 +28,7 @@ class Database:
         self.write_lock: WriteLock | None = (
             WriteLock(_lock_path(self.engine)) if is_sqlite(self.engine) else None
         )
+        self._group_commits = GroupCommits(self)
 
     def session(self, *, write: bool) -> Session:
         """A new session; a writing one starts its transaction with BEGIN IMMEDIATE on SQLite."""
@@ -43,12 +43,7 @@ class Database:
         locked = write and self.write_lock is not None
         # A thread waiting here is a thread the lock's holder may need: wait a bounded time.
         if locked and not self.write_lock.acquire(timeout=WRITE_WAIT_SECONDS):
-            raise WaitlineError(
-                "The service is busy; try again in a moment.",
-                status=503,
-                code="busy",
-                headers={"Retry-After": "1"},
-            )
+            raise _busy()
         try:
             with self._committed(write=write) as session:
                 yield session
@@ -69,40 +64,58 @@ class Database:
             session.close()
 
     async def write(self, work: Callable[[Session], T]) -> T:
-        """`work(session)` in a write transaction, for an async route.
+        """`work(session)` in a write transaction, for an async route: in one transaction
+        with the other writes of this event loop waiting at the same moment, each in its own
+        savepoint (`db/group_commit.py`). `work` must only change the database, which a
+        rollback undoes: it may be run again."""
+        return await self._group_commits.current().write(work)
 
-        The work runs right here on the event loop when it can. A thread would be slower by
-        far under load: each database call lets go of the GIL, and a thread then waits for
-        the busy event loop to hand it back before its next statement (docs/performance.md).
-        But the loop must never wait long on a lock, so:
-        - SQLite: inline only when no other transaction (of any process) holds the write
-          lock; its holder may be a thread that needs the loop to finish;
-        - PostgreSQL: inline with a row-lock wait of at most INLINE_LOCK_WAIT; a longer one
-          (a big change holding the waitlist's row) rolls back and the work is done again
-          on a thread, where it may wait its full time.
-        `work` must therefore only change the database, which a rollback undoes."""
+    async def write_batch(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+        """Every work in one transaction (see `run_batch`), written on the event loop.
+
+        A thread would be slower by far under load: each database call lets go of the GIL,
+        and a thread then waits for the busy event loop to hand it back before its next
+        statement (docs/performance.md). But the loop must never wait long on a lock, so:
+        - SQLite: the write lock (shared by every process) is awaited on a thread, then the
+          batch is written here while it is held;
+        - PostgreSQL: a row-lock wait of at most INLINE_LOCK_WAIT; a longer one (a big
+          change holding the waitlist's row) rolls the batch back, and it is done again on
+          a thread, where it may wait its full time."""
         if self.write_lock is None:
             try:
                 with self._committed(write=True) as session:
                     session.execute(INLINE_LOCK_TIMEOUT)
-                    return work(session)
-            except OperationalError as exc:
-                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                    raise
-        elif self.write_lock.acquire(blocking=False):
-            try:
-                with self._committed(write=True) as session:
-                    return work(session)
-            finally:
-                self.write_lock.release()
-        return await anyio.to_thread.run_sync(self._write_now, work)
+                    return run_batch(session, works, inline=True)
+            except LockWaitTooLong:
+                return await anyio.to_thread.run_sync(self._write_batch_now, works)
+        if not self.write_lock.acquire(blocking=False):
+            with anyio.CancelScope(shield=True):  # once taken, it must be given back
+                taken = await anyio.to_thread.run_sync(
+                    self.write_lock.acquire, True, WRITE_WAIT_SECONDS
+                )
+            if not taken:
+                return [(False, _busy())] * len(works)
+        try:
+            with self._committed(write=True) as session:
+                return run_batch(session, works, inline=True)
+        finally:
+            self.write_lock.release()
 
-    def _write_now(self, work: Callable[[Session], T]) -> T:
-        with self.transaction() as session:
-            return work(session)
+    def _write_batch_now(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+        with self._committed(write=True) as session:
+            return run_batch(session, works, inline=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _busy() -> WaitlineError:
+    return WaitlineError(
+        "The service is busy; try again in a moment.",
+        status=503,
+        code="busy",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _lock_path(engine: Engine) -> Path | None:

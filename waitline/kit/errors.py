@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from waitline.db.engine import is_lock_timeout
+
 log = logging.getLogger("waitline.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -199,7 +201,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
         # A lock wait that ran out (PostgreSQL lock_timeout, SQLite busy) is load, not a bug.
-        if getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(exc.orig):
+        if is_lock_timeout(exc) or "database is locked" in str(exc.orig):
             return problem_response(
                 request,
                 503,

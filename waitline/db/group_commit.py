@@ -1,0 +1,111 @@
+"""Writes of async routes that arrive together, committed together.
+
+Under a launch's load most of a signup's cost is not its own statements but what surrounds
+them: beginning and committing a transaction and, on SQLite, taking the write lock that
+every process shares (docs/performance.md). So the writes that queue up on one event loop
+while a transaction is being written go into the next transaction together, each inside
+its own savepoint: one that fails (an email already on the list) is undone alone, and its
+caller gets its exception; the others commit.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import WeakKeyDictionary
+
+import anyio
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from waitline.db.engine import is_lock_timeout
+
+if TYPE_CHECKING:
+    from waitline.db.session import Database
+
+T = TypeVar("T")
+Work = Callable[[Session], Any]
+MAX_BATCH = 64
+
+
+class LockWaitTooLong(Exception):
+    """A statement of an inline batch waited longer than the loop may; redo it on a thread."""
+
+
+class GroupCommit:
+    """The writes waiting on one event loop, and the one task that writes them."""
+
+    def __init__(self, db: "Database") -> None:
+        self._db = db
+        self._pending: list[tuple[Work, asyncio.Future]] = []
+        self._writing = False
+        self._task: asyncio.Task | None = None
+
+    async def write(self, work: Work) -> Any:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.append((work, future))
+        if not self._writing:
+            self._writing = True
+            self._task = loop.create_task(self._write_all())
+        return await future
+
+    async def _write_all(self) -> None:
+        try:
+            # One turn of the loop first, so that requests already read join this batch.
+            await asyncio.sleep(0)
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    with anyio.CancelScope(shield=True):
+                        outcomes = await self._db.write_batch([work for work, _ in batch])
+                except Exception as exc:  # the commit itself failed: nothing of it stands
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():  # its request was cancelled; the write stands
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        except BaseException as exc:
+            for _, future in self._pending:
+                if not future.done():
+                    future.set_exception(exc)
+            self._pending = []
+            raise
+        finally:
+            self._writing = False
+
+
+def run_batch(session: Session, works: list[Work], *, inline: bool) -> list[tuple[bool, Any]]:
+    """Each work in a savepoint of `session`'s transaction: (True, result) or (False, the
+    exception it raised). Inline, a lock wait that ran out aborts the whole batch instead."""
+    outcomes = []
+    for work in works:
+        try:
+            with session.begin_nested():
+                outcomes.append((True, work(session)))
+        except OperationalError as exc:
+            if inline and is_lock_timeout(exc):
+                raise LockWaitTooLong from exc
+            outcomes.append((False, exc))
+        except Exception as exc:
+            outcomes.append((False, exc))
+    return outcomes
+
+
+class GroupCommits:
+    """One GroupCommit per event loop: a test may run several loops, one after another."""
+
+    def __init__(self, db: "Database") -> None:
+        self._db = db
+        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
+            WeakKeyDictionary()
+        )
+
+    def current(self) -> GroupCommit:
+        loop = asyncio.get_running_loop()
+        group = self._by_loop.get(loop)
+        if group is None:
+            group = self._by_loop[loop] = GroupCommit(self._db)
+        return group

@@ -25,6 +25,7 @@ from waitline.entries import routes as entry_routes
 from waitline.entries.leaderboard import LeaderboardCache
 from waitline.entries.links import Links
 from waitline.entries.service import WorkspaceMoved
+from waitline.entries.waitlist_cache import WaitlistCache
 from waitline.imports import routes as import_routes
 from waitline.invites import routes as invite_routes
 from waitline.kit.client import ClientResolver
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.links = Links(settings.base_url, settings.resolved_secret_key)
     app.state.client_resolver = ClientResolver(settings.trusted_proxies)
     app.state.leaderboard = LeaderboardCache(app.state.clock)
+    app.state.public_waitlists = WaitlistCache(app.state.db.engine)
     app.state.page_templates = Jinja2Templates(directory=str(ENTRY_TEMPLATES))
 
     install_error_handlers(app)

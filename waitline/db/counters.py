@@ -8,6 +8,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+# An execution option for a statement that changes counters only (a waitlist's signup
+# count), which caches of the rows it touches may ignore (entries/waitlist_cache.py).
+COUNTERS_ONLY = {"counters_only": True}
+
 
 def bump(session: Session, model: type, key: dict[str, Any], column: str, delta: int) -> None:
     """Add `delta` to `column` of the row at `key`, creating it at `delta` if missing."""

@@ -41,9 +41,15 @@ def _links(request: Request) -> Links:
     return request.app.state.links
 
 
+def _public_waitlist(request: Request, session, workspace_slug: str, waitlist_slug: str):
+    return request.app.state.public_waitlists.public_waitlist(
+        session, workspace_slug, waitlist_slug
+    )
+
+
 def _context(request: Request, session, client, workspace_slug: str, waitlist_slug: str, now):
     """The waitlist the path names, with CORS allowed for its origins."""
-    workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+    workspace, waitlist = _public_waitlist(request, session, workspace_slug, waitlist_slug)
     allow_cors(request, waitlist, client)
     return WaitlistContext.of(workspace, waitlist, _links(request), now)
 
@@ -58,7 +64,7 @@ def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitl
         if client.origin:
             with db.transaction(write=False) as session:
                 try:
-                    _, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+                    _, waitlist = _public_waitlist(request, session, workspace_slug, waitlist_slug)
                 except WaitlineError:  # no such waitlist, or moved: no origins to allow
                     waitlist = None
             if waitlist is not None:
@@ -89,7 +95,7 @@ SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
 async def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
     """CORS preflight: allowed when `allowed_origins` is empty or names the origin."""
     with db.transaction(write=False) as session:
-        _, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+        _, waitlist = _public_waitlist(request, session, workspace_slug, waitlist_slug)
     headers = preflight_headers(
         waitlist,
         request.headers.get("origin"),
@@ -124,13 +130,14 @@ async def waitlist_info(
             sticky_id=variant_id,
             rng=request.app.state.rng,
         )
+        signup_count = service.signup_count(session, ctx.waitlist.id)
     if variant is not None:
         await anyio.to_thread.run_sync(count_impression_now, db, variant.id, now)
     return public_info(
         ctx.workspace,
         ctx.waitlist,
         variant,
-        signup_count=ctx.waitlist.entry_count,
+        signup_count=signup_count,
         default_confirmation=service.DEFAULT_CONFIRMATION,
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from waitline.db.counters import COUNTERS_ONLY
 from waitline.db.models import Entry, Waitlist, Workspace
 from waitline.email.outbox import queue_message
 from waitline.entries import line, repository
@@ -294,6 +295,7 @@ TAKE_SEQ = (
         _waitlists.c.status,
         _waitlists.c.settings,
     )
+    .execution_options(**COUNTERS_ONLY)
 )
 INSERT_ENTRY = insert(Entry.__table__)
 
@@ -607,6 +609,13 @@ def _already_registered() -> Conflict:
     return Conflict("This email address is already on the waitlist.", code="already_registered")
 
 
+SIGNUP_COUNT = select(_waitlists.c.entry_count).where(_waitlists.c.id == bindparam("id"))
+
+
+def signup_count(session: Session, waitlist_id: str) -> int:
+    return session.connection().execute(SIGNUP_COUNT, {"id": waitlist_id}).scalar_one()
+
+
 def waiting_count(session: Session, ctx: WaitlistContext) -> int:
     return line.waiting_count(session, ctx.waitlist.id)
 
@@ -670,7 +679,7 @@ def delete_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
         update(Waitlist)
         .where(Waitlist.id == entry.waitlist_id)
         .values(entry_count=Waitlist.entry_count - 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **COUNTERS_ONLY)
     )
     session.delete(entry)
     session.flush()

@@ -224,7 +224,9 @@ def _load(
     """The waitlist (404 for draft or unknown) and its public face in the variant chosen
     the way the public info endpoint chooses it; `draw=False` keeps to a language variant
     or the one named, never drawing a new A/B one."""
-    workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+    workspace, waitlist = request.app.state.public_waitlists.public_waitlist(
+        session, workspace_slug, waitlist_slug
+    )
     variants = variants_of(session, waitlist.id)
     if not draw:
         variants = [v for v in variants if v.kind == "locale" or v.id == variant_id]
@@ -239,7 +241,7 @@ def _load(
         workspace,
         waitlist,
         variant,
-        signup_count=waitlist.entry_count,
+        signup_count=service.signup_count(session, waitlist.id),
         default_confirmation=service.DEFAULT_CONFIRMATION,
     )
     return WaitlistContext.of(workspace, waitlist, request.app.state.links, now), info

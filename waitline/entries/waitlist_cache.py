@@ -1,0 +1,71 @@
+"""The waitlist a public URL names, kept in memory between requests.
+
+Every public request starts by finding its waitlist and workspace by their slugs; under a
+launch's load that lookup was a fifth of a status page's cost, for rows that hardly ever
+change. So each process keeps what it found:
+- for at most TTL_SECONDS, which bounds how long another process's change (a waitlist
+  paused, its settings edited) goes unseen here;
+- and not past a commit of this process that changed a waitlist or a workspace, so what
+  the team changes through this process shows on its very next request.
+The counters that every signup bumps (`last_seq`, `entry_count`) do not count as a change:
+a signup reads them fresh inside its own transaction, and the public count is read fresh.
+"""
+
+import re
+import time
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from waitline.db.counters import COUNTERS_ONLY
+from waitline.db.models import Waitlist, Workspace
+from waitline.entries import service
+
+TTL_SECONDS = 1.0
+MAX_KEPT = 4096
+CHANGES = re.compile(
+    r'^\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(?:waitlists|workspaces)\b', re.IGNORECASE
+)
+CHANGED = "waitline_waitlists_changed"
+
+
+class WaitlistCache:
+    def __init__(self, engine: Engine) -> None:
+        self._kept: dict[tuple[str, str], tuple[int, float, Workspace, Waitlist]] = {}
+        self._generation = 0
+        event.listen(engine, "after_cursor_execute", self._note_statement)
+        event.listen(engine, "commit", self._note_commit)
+        event.listen(engine, "rollback", self._note_rollback)
+
+    def public_waitlist(
+        self, session: Session, workspace_slug: str, waitlist_slug: str
+    ) -> tuple[Workspace, Waitlist]:
+        """`service.public_waitlist`, from memory when it may be. The objects returned are
+        shared by concurrent requests: read them, never change them."""
+        key = (workspace_slug, waitlist_slug)
+        kept = self._kept.get(key)
+        now = time.monotonic()
+        if kept is not None and kept[0] == self._generation and kept[1] > now:
+            return kept[2], kept[3]
+        generation = self._generation  # before reading: a change committed meanwhile wins
+        workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+        # Out of the session, or its rollback would expire them under other requests.
+        session.expunge(workspace)
+        session.expunge(waitlist)
+        if len(self._kept) >= MAX_KEPT:
+            self._kept.clear()
+        self._kept[key] = (generation, now + TTL_SECONDS, workspace, waitlist)
+        return workspace, waitlist
+
+    def _note_statement(self, conn, _cursor, statement, _params, context, _many) -> None:
+        if CHANGES.match(statement) and not (
+            context is not None and COUNTERS_ONLY.items() <= context.execution_options.items()
+        ):
+            conn.info[CHANGED] = True
+
+    def _note_commit(self, conn) -> None:
+        if conn.info.pop(CHANGED, False):
+            self._generation += 1
+
+    def _note_rollback(self, conn) -> None:
+        conn.info.pop(CHANGED, None)

@@ -67,21 +67,15 @@ def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_scor
         add_to_bucket(session, waitlist_id, new_score, +1)
 
 
-def _position_statement():
-    """1 + waiting entries in the buckets ahead + those ahead inside the entry's own bucket.
+def _standing_statement():
+    """An entry's position: 1 + the waiting entries in the buckets ahead + those ahead
+    inside its own bucket; and the number waiting in all. One statement, so that the two
+    agree (one snapshot) and the buckets are read once.
 
     Built once with bound parameters: this runs on every status page, and building a
     statement costs more than running it.
     """
     buckets, entries = LineBucket.__table__, Entry.__table__
-    ahead_in_buckets = (
-        select(func.coalesce(func.sum(buckets.c.count), 0))
-        .where(
-            buckets.c.waitlist_id == bindparam("waitlist_id"),
-            buckets.c.bucket < bindparam("bucket"),
-        )
-        .scalar_subquery()
-    )
     score, seq = bindparam("score"), bindparam("seq")
     ahead_in_bucket = (
         select(func.count())
@@ -95,16 +89,21 @@ def _position_statement():
         )
         .scalar_subquery()
     )
-    return select(literal(1) + ahead_in_buckets + ahead_in_bucket)
+    ahead_in_buckets = func.sum(buckets.c.count).filter(buckets.c.bucket < bindparam("bucket"))
+    return select(
+        literal(1) + func.coalesce(ahead_in_buckets, 0) + ahead_in_bucket,
+        func.coalesce(func.sum(buckets.c.count), 0),
+    ).where(buckets.c.waitlist_id == bindparam("waitlist_id"))
 
 
-POSITION = _position_statement()
+STANDING = _standing_statement()
 WAITING_COUNT = select(func.coalesce(func.sum(LineBucket.__table__.c.count), 0)).where(
     LineBucket.__table__.c.waitlist_id == bindparam("waitlist_id")
 )
 
 
-def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
+def standing(session: Session, waitlist_id: str, score: int, seq: int) -> tuple[int, int]:
+    """The position of the waiting entry at (score, seq), and how many are waiting."""
     bucket = bucket_of(score)
     params = {
         "waitlist_id": waitlist_id,
@@ -113,7 +112,12 @@ def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int
         "score": score,
         "seq": seq,
     }
-    return int(session.connection().execute(POSITION, params).scalar_one())
+    position, waiting = session.connection().execute(STANDING, params).one()
+    return int(position), int(waiting)
+
+
+def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
+    return standing(session, waitlist_id, score, seq)[0]
 
 
 def positions_of_entries(

@@ -1,6 +1,6 @@
 """Statements for entries."""
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Entry
@@ -13,6 +13,19 @@ BY_ID = select(Entry).where(
 
 def by_id(session: Session, waitlist_id: str, entry_id: str) -> Entry | None:
     return session.scalar(BY_ID, {"entry_id": entry_id, "waitlist_id": waitlist_id})
+
+
+_entries = Entry.__table__
+ROW_BY_ID = select(_entries).where(
+    _entries.c.id == bindparam("entry_id"), _entries.c.waitlist_id == bindparam("waitlist_id")
+)
+
+
+def row_by_id(session: Session, waitlist_id: str, entry_id: str) -> Row | None:
+    """An entry as a plain row, to read only: its columns by name (`metadata`, not the
+    model's `metadata_`), without the cost of an ORM object, for the status page."""
+    params = {"entry_id": entry_id, "waitlist_id": waitlist_id}
+    return session.connection().execute(ROW_BY_ID, params).first()
 
 
 def by_email(session: Session, waitlist_id: str, email_normalized: str) -> Entry | None:

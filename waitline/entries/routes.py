@@ -239,8 +239,9 @@ async def entry_status(
     with db.transaction(write=False) as session:
         ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         entry = service.entry_for_token(session, ctx, token)
-        position = service.position_of_entry(session, entry)
-        waiting = None if ctx.settings.hide_counts else service.waiting_count(session, ctx)
+        position, waiting = service.standing_of_entry(session, entry)
+        if ctx.settings.hide_counts:
+            waiting = None
     return StatusResponse(
         position=position,
         priority=None if position is None else position - 1,

@@ -180,8 +180,9 @@ async def status_page(
                 entry.variant_id or "",
                 draw=False,
             )
-            position = service.position_of_entry(session, entry)
-            waiting = None if ctx.settings.hide_counts else service.waiting_count(session, ctx)
+            position, waiting = service.standing_of_entry(session, entry)
+            if ctx.settings.hide_counts:
+                waiting = None
             leaders = (
                 request.app.state.leaderboard.rows(session, ctx, ctx.settings.leaderboard.length)
                 if ctx.settings.leaderboard.enabled

@@ -1,6 +1,7 @@
 """Running import jobs: one runner per job, progress saved with each batch, and a stopped
 job carrying on where it stopped."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -104,3 +105,26 @@ def test_a_job_whose_waitlist_is_deleted_stops_quietly(open_waitlist, queue, run
     response = client.delete(tenant.path(f"/waitlists/{waitlist['id']}"), headers=tenant.auth)
     assert response.status_code == 204, response.text
     assert run(job_id) is None
+
+
+def test_a_large_import_leaves_fresh_planner_statistics(
+    open_waitlist, queue, run, app, monkeypatch
+):
+    db = app.state.db
+    if db.write_lock is not None:
+        pytest.skip("SQLite plans without statistics; only PostgreSQL keeps them")
+    monkeypatch.setattr(jobs, "STATISTICS_AFTER_ROWS", 7)
+
+    def analyzed() -> int:
+        with db.engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'entries'"
+            ).scalar_one()
+
+    before = analyzed()
+    run(queue(open_waitlist(), ROWS))
+    for _ in range(50):  # the statistics collector reports a moment later
+        if analyzed() > before:
+            break
+        time.sleep(0.1)
+    assert analyzed() > before

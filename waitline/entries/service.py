@@ -629,10 +629,9 @@ def waiting_count(session: Session, ctx: WaitlistContext) -> int:
 
 
 def leaders(session: Session, ctx: WaitlistContext, limit: int) -> list[tuple[Entry, int | None]]:
-    return [
-        (entry, position_of_entry(session, entry))
-        for entry in repository.leaders(session, ctx.waitlist.id, limit)
-    ]
+    entries = repository.leaders(session, ctx.waitlist.id, limit)
+    positions = line.positions_of_entries(session, ctx.waitlist.id, [e.id for e in entries])
+    return [(entry, positions.get(entry.id)) for entry in entries]
 
 
 def confirm_error_url(session: Session, token: str, links: Links) -> str | None:

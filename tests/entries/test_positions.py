@@ -225,7 +225,13 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
             entry = repository.by_id(session, waitlist.id, pid)
             actual[pid] = service.position_of_entry(session, entry)
             counts[pid] = entry.referral_count
+            assert service.standing_of_entry(session, entry) == (
+                actual[pid],
+                line.waiting_count(session, waitlist.id),
+            )
         waiting_total = line.waiting_count(session, waitlist.id)
+        in_bulk = line.positions_of_entries(session, waitlist.id, list(people))
     assert actual == expected
+    assert in_bulk == {pid: p for pid, p in expected.items() if p is not None}
     assert counts == credited_referrals(people)
     assert waiting_total == sum(1 for p in expected.values() if p is not None)

@@ -160,14 +160,22 @@ def positions_of_entries(
         .correlate(entries)
         .scalar_subquery()
     )
+    # The entries are found by id alone, and the rest is checked here: told that they are
+    # waiting entries of this waitlist, SQLite walks the whole line's index to find them.
     found = session.execute(
-        select(entries.c.id, entries.c.score, ahead_in_bucket).where(
-            entries.c.waitlist_id == waitlist_id,
-            entries.c.waiting == True,  # noqa: E712
-            entries.c.id.in_(entry_ids),
-        )
+        select(
+            entries.c.id,
+            entries.c.waitlist_id,
+            entries.c.waiting,
+            entries.c.score,
+            ahead_in_bucket,
+        ).where(entries.c.id.in_(entry_ids))
     )
-    return {entry_id: 1 + in_buckets_before(score) + int(count) for entry_id, score, count in found}
+    return {
+        entry_id: 1 + in_buckets_before(score) + int(count)
+        for entry_id, in_waitlist, waiting, score, count in found
+        if in_waitlist == waitlist_id and waiting
+    }
 
 
 def waiting_count(session: Session, waitlist_id: str) -> int:

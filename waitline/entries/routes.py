@@ -171,6 +171,7 @@ async def join_waitlist(
     entry, position = await db.write(
         lambda session: service.join(session, ctx, checked, ip_hash=ip_hash, country=client.country)
     )
+    status_token = ctx.links.status_token(entry.id, ctx.waitlist.id, now)
     return JoinResponse(
         id=entry.id,
         email=entry.email,
@@ -183,8 +184,8 @@ async def join_waitlist(
         status=entry.status,
         verified=entry.verified,
         requires_confirmation=service.awaits_confirmation(entry),
-        status_token=ctx.links.status_token(entry.id, ctx.waitlist.id, now),
-        status_url=ctx.status_url(entry.id),
+        status_token=status_token,
+        status_url=ctx.links.status_url(ctx.workspace.slug, ctx.waitlist.slug, status_token),
         coupon=entry.coupon,
         message=ctx.settings.confirmation_message or service.DEFAULT_CONFIRMATION,
         created_at=entry.created_at,

@@ -6,6 +6,7 @@ again; each kind has its own salt, so one kind cannot be used as another.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -19,16 +20,20 @@ class EntryToken:
     issued_at: int
 
 
+@cache
+def _serializer(secret_key: str, kind: str) -> URLSafeSerializer:
+    """One per key and kind: a signup makes four tokens, and a status page reads one."""
+    return URLSafeSerializer(secret_key, salt=f"waitline:{kind}")
+
+
 def make_token(secret_key: str, kind: str, entry_id: str, waitlist_id: str, now: datetime) -> str:
-    serializer = URLSafeSerializer(secret_key, salt=f"waitline:{kind}")
-    return serializer.dumps([entry_id, waitlist_id, int(now.timestamp())])
+    return _serializer(secret_key, kind).dumps([entry_id, waitlist_id, int(now.timestamp())])
 
 
 def read_token(secret_key: str, kind: str, token: str) -> EntryToken | None:
     """The entry a token names, or None when it is not one this server signed for `kind`."""
-    serializer = URLSafeSerializer(secret_key, salt=f"waitline:{kind}")
     try:
-        entry_id, waitlist_id, issued_at = serializer.loads(token)
+        entry_id, waitlist_id, issued_at = _serializer(secret_key, kind).loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
     if not (

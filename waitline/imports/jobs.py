@@ -26,9 +26,9 @@ from waitline.waitlists.schemas import WaitlistSettings
 
 log = logging.getLogger("waitline.imports")
 IMPORT_BATCH = 500
-# An import this large changes the planner's picture of the entries table
-# (Database.refresh_statistics).
-STATISTICS_AFTER_ROWS = 10_000
+# An import this large leaves the entries table to be vacuumed and analyzed
+# (Database.vacuum_analyze).
+VACUUM_AFTER_ROWS = 10_000
 # A running job saves its progress with every batch, well within this.
 STALE_AFTER = timedelta(minutes=10)
 # One import at a time per process: on SQLite they would queue on the write lock anyway,
@@ -138,8 +138,8 @@ def _run(
         problems = service.credit_pending_referrals(session, ctx, job.pending_referrals)
         service.finish(job, problems, clock.now())
         snapshot = service.job_out(job)
-    if len(rows) >= STATISTICS_AFTER_ROWS:
-        db.refresh_statistics("entries", "line_buckets")
+    if len(rows) >= VACUUM_AFTER_ROWS:
+        db.vacuum_analyze("entries", "line_buckets")
     if progress:
         progress(snapshot)
     return snapshot

@@ -2,13 +2,15 @@
 in its own savepoint, and the loop never waits on a lock."""
 
 import asyncio
+import itertools
 import threading
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 HOLD_SECONDS = 1.0
+TRANSACTIONS = itertools.count()
 
 
 def rename(waitlist_id: str, name: str, *, then_fail: bool = False):
@@ -19,7 +21,8 @@ def rename(waitlist_id: str, name: str, *, then_fail: bool = False):
         )
         if then_fail:
             raise ValueError("refused after writing")
-        return id(session)
+        # Which transaction it ran in (id() of a session may be reused once it is freed).
+        return session.info.setdefault("transaction", next(TRANSACTIONS))
 
     return work
 
@@ -62,6 +65,27 @@ def test_a_write_that_fails_is_undone_alone_and_its_caller_gets_the_error(app, m
     assert display_name(db, first) == "First"
     assert display_name(db, failing) == failing_name
     assert display_name(db, last) == "Last"
+
+
+def test_a_batch_that_succeeds_takes_no_savepoints(app, make_waitlist):
+    db = app.state.db
+    ids = [make_waitlist(f"list-{i}")["id"] for i in range(3)]
+    statements = []
+
+    def note(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+
+        async def main():
+            return await asyncio.gather(*(db.write(rename(i, "Renamed")) for i in ids))
+
+        asyncio.run(main())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert sum(s.startswith("UPDATE waitlists") for s in statements) == 3
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
 
 
 def test_writes_arriving_while_one_is_written_go_into_the_next(app, make_waitlist):

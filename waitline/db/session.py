@@ -65,9 +65,9 @@ class Database:
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in a write transaction, for an async route: in one transaction
-        with the other writes of this event loop waiting at the same moment, each in its own
-        savepoint (`db/group_commit.py`). `work` must only change the database, which a
-        rollback undoes: it may be run again."""
+        with the other writes of this event loop waiting at the same moment, and undone
+        alone if it fails (`db/group_commit.py`). `work` must only change the database,
+        which a rollback undoes: it may be run more than once."""
         return await self._group_commits.current().write(work)
 
     async def write_batch(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
@@ -84,8 +84,8 @@ class Database:
         if self.write_lock is None:
             try:
                 with self._committed(write=True) as session:
-                    session.execute(INLINE_LOCK_TIMEOUT)
-                    return run_batch(session, works, inline=True)
+                    _wait_briefly_on_locks(session)
+                    return run_batch(session, works, inline=True, begin=_wait_briefly_on_locks)
             except LockWaitTooLong:
                 return await anyio.to_thread.run_sync(self._write_batch_now, works)
         if not self.write_lock.acquire(blocking=False):
@@ -97,13 +97,13 @@ class Database:
                 return [(False, _busy())] * len(works)
         try:
             with self._committed(write=True) as session:
-                return run_batch(session, works, inline=True)
+                return run_batch(session, works, inline=True, begin=_as_is)
         finally:
             self.write_lock.release()
 
     def _write_batch_now(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
         with self._committed(write=True) as session:
-            return run_batch(session, works, inline=False)
+            return run_batch(session, works, inline=False, begin=_as_is)
 
     def vacuum_analyze(self, *tables: str) -> None:
         """After a bulk change on PostgreSQL, what autovacuum would do later, now: fresh
@@ -119,6 +119,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _wait_briefly_on_locks(session: Session) -> None:
+    session.execute(INLINE_LOCK_TIMEOUT)
+
+
+def _as_is(_session: Session) -> None:
+    pass
 
 
 def _busy() -> WaitlineError:

@@ -1,6 +1,11 @@
 """Statements for entries."""
 
+from functools import cache
+from typing import Any
+
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from waitline.db.models import Entry
@@ -44,6 +49,27 @@ EMAIL_TAKEN = select(Entry.__table__.c.id).where(
 def email_taken(session: Session, waitlist_id: str, email_normalized: str) -> bool:
     params = {"waitlist_id": waitlist_id, "email": email_normalized}
     return session.connection().execute(EMAIL_TAKEN, params).first() is not None
+
+
+def insert_entry(session: Session, values: dict[str, Any]) -> bool:
+    """Insert an entry, unless its email is already on its waitlist: whether it was."""
+    connection = session.connection()
+    inserted = connection.execute(_insert_entry(connection.dialect.name), values)
+    return inserted.first() is not None
+
+
+@cache
+def _insert_entry(dialect: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # RETURNING rather than the row count, which psycopg leaves at -1 once it has
+    # prepared the statement (after a few runs on one connection).
+    return (
+        insert(_entries)
+        .on_conflict_do_nothing(
+            index_elements=[_entries.c.waitlist_id, _entries.c.email_normalized]
+        )
+        .returning(_entries.c.id)
+    )
 
 
 def referrer_by_code(session: Session, waitlist_id: str, code: str):

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.counters import COUNTERS_ONLY
@@ -209,11 +208,17 @@ def add_entry(
 
     Every rule is applied as the waitlist's settings are inside this transaction, not as
     they were when the request began: a change committed in between (double opt-in turned
-    on, a lower `max_entries`) holds for this entry too."""
+    on, a lower `max_entries`) holds for this entry too.
+
+    A refusal may leave changes behind (the seq taken): the caller rolls back, to a
+    savepoint or all of it, as `Database.write` and imports do."""
     waitlist = ctx.waitlist
-    if repository.email_taken(session, waitlist.id, new.email.normalized):
-        raise _already_registered()
-    seq, ctx = _take_seq(session, ctx, require_open=signup)
+    try:
+        seq, ctx = _take_seq(session, ctx, require_open=signup)
+    except WaitlineError:  # closed or full; but someone already on the list hears so first
+        if repository.email_taken(session, waitlist.id, new.email.normalized):
+            raise _already_registered() from None
+        raise
     settings, now = ctx.settings, ctx.now
     waiting = line.is_waiting(
         status=new.status,
@@ -255,12 +260,9 @@ def add_entry(
         "created_at": new.created_at or now,
         "updated_at": now,
     }
-    try:
-        session.connection().execute(INSERT_ENTRY, {_column(k): v for k, v in values.items()})
-    except IntegrityError as exc:
-        if "email_normalized" in str(exc.orig) or "uq_entries_waitlist_id" in str(exc.orig):
-            raise _already_registered() from None
-        raise
+    # The email's uniqueness is checked by the insert itself, concurrent signups included.
+    if not repository.insert_entry(session, {_column(k): v for k, v in values.items()}):
+        raise _already_registered()
     entry = Entry(**values)
     if waiting:
         line.add_to_bucket(session, waitlist.id, entry.score, +1)
@@ -297,7 +299,6 @@ TAKE_SEQ = (
     )
     .execution_options(**COUNTERS_ONLY)
 )
-INSERT_ENTRY = insert(Entry.__table__)
 
 
 def _take_seq(

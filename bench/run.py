@@ -125,7 +125,10 @@ def wrk(
     command = ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}", "--latency", url]
     if script:
         command += ["-s", str(HERE / script), "--", *script_args]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    ran = subprocess.run(command, capture_output=True, text=True)
+    if ran.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{ran.stdout}{ran.stderr}")
+    output = ran.stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     result = {"rate": rate}
     found = re.search(r"RESULT (.*)", output)

@@ -46,6 +46,22 @@ def test_writes_waiting_together_share_one_transaction(app, make_waitlist):
     assert [display_name(db, i) for i in ids] == [f"Renamed {i}" for i in ids]
 
 
+def test_writes_of_different_keys_never_share_a_transaction(app, make_waitlist):
+    db = app.state.db
+    first, second = (make_waitlist(slug)["id"] for slug in ("first", "second"))
+
+    async def main():
+        return await asyncio.gather(
+            db.write(rename(first, "A"), key=first),
+            db.write(rename(first, "B"), key=first),
+            db.write(rename(second, "C"), key=second),
+        )
+
+    a, b, c = asyncio.run(main())
+    assert a == b != c
+    assert (display_name(db, first), display_name(db, second)) == ("B", "C")
+
+
 def test_a_write_that_fails_is_undone_alone_and_its_caller_gets_the_error(app, make_waitlist):
     db = app.state.db
     first, failing, last = (make_waitlist(slug)["id"] for slug in ("first", "failing", "last"))

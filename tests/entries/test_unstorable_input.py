@@ -50,6 +50,32 @@ def test_a_nul_character_in_a_signup_is_refused_and_nothing_is_stored(
     assert stored.events() == []
 
 
+@pytest.mark.parametrize(
+    ("json_body", "field", "says"),
+    [
+        # Text fields: pydantic's own JSON reader refuses it.
+        ('{"email": "ada@example.com", "name": "Ada \\ud800"}', "name", "unicode"),
+        ('{"email": "ada@example.com", "utm": {"source": "\\udfff"}}', "utm.source", "unicode"),
+        # Free-form JSON: kit.fields refuses it.
+        (
+            '{"email": "ada@example.com", "metadata": {"notes": "x\\ud83d"}}',
+            "metadata",
+            "surrogate",
+        ),
+    ],
+)
+def test_a_lone_surrogate_is_refused_and_nothing_is_stored(
+    client, url, open_waitlist, stored, json_body, field, says
+):
+    # JSON may spell one (half of an emoji's pair); it has no UTF-8 form to store.
+    waitlist = open_waitlist(custom_fields=[{"key": "notes", "label": "Notes"}])
+    response = client.post(
+        url(waitlist, "/entries"), content=json_body, headers={"Content-Type": "application/json"}
+    )
+    assert_refused(response, field, says)
+    assert stored.entries(waitlist["id"]) == []
+
+
 @pytest.mark.parametrize("seats", [2**63, -(2**63) - 1, 2**64, 10**30])
 def test_a_whole_number_beyond_64_bits_in_a_signup_is_refused(
     open_waitlist, post_signup, stored, seats

@@ -80,3 +80,15 @@ def test_a_removed_waitlist_is_gone_at_once(client, tenant, url, open_waitlist):
     )
     assert response.status_code == 200, response.text
     assert client.get(url(waitlist)).status_code == 404
+
+
+def test_a_waitlist_deleted_by_another_process_is_a_404_while_still_kept_here(
+    client, url, open_waitlist, other_process
+):
+    waitlist = open_waitlist()
+    name_shown(client, url, waitlist)
+    with other_process.transaction() as session:
+        session.execute(text("DELETE FROM waitlists WHERE id = :id"), {"id": waitlist["id"]})
+    assert client.get(url(waitlist)).status_code == 404
+    joined = client.post(url(waitlist, "/entries"), json={"email": "ada@example.com"})
+    assert joined.status_code == 404, joined.text

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from waitline.db.models import ImportJob, Waitlist, Workspace
 from waitline.entries.service import WaitlistContext
@@ -127,3 +128,14 @@ def test_a_large_import_is_vacuumed_and_analyzed(open_waitlist, queue, run, app,
             break
         time.sleep(0.1)
     assert all(now > then for now, then in zip(done(), before, strict=True))
+
+
+def test_a_failed_vacuum_leaves_the_import_done(open_waitlist, queue, run, app, monkeypatch):
+    monkeypatch.setattr(jobs, "VACUUM_AFTER_ROWS", 7)
+
+    def refuse(*_tables):
+        raise OperationalError("VACUUM", {}, Exception("lock timeout"))
+
+    monkeypatch.setattr(app.state.db, "vacuum_analyze", refuse)
+    ended = run(queue(open_waitlist(), ROWS))
+    assert (ended.status, ended.imported) == ("done", 7)

@@ -5,6 +5,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from waitline.app import create_app
 
@@ -99,3 +100,23 @@ def test_a_500_gets_a_generated_request_id_when_none_was_sent(failing_app):
     body = assert_problem(response, 500, "internal_error")
     assert body["request_id"] == response.headers["x-request-id"]
     assert len(body["request_id"]) == 32
+
+
+@pytest.mark.parametrize("sqlstate", ["55P03", "40P01"])
+def test_a_lock_wait_run_out_or_a_deadlock_is_a_503_to_try_again(settings, sqlstate):
+    app = create_app(settings)
+
+    class DriverError(Exception):
+        pass
+
+    @app.get("/test-only/locked")
+    def locked() -> None:
+        orig = DriverError("lock conflict")
+        orig.sqlstate = sqlstate  # as psycopg's errors carry it
+        raise OperationalError("UPDATE waitlists ...", {}, orig)
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/test-only/locked")
+    app.state.db.dispose()
+    assert_problem(response, 503, "busy")
+    assert response.headers["retry-after"] == "1"

@@ -8,7 +8,10 @@ from sqlalchemy.pool import NullPool
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 LOCK_TIMEOUT_MS = 15_000
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock wait that ran out
+# PostgreSQL's SQLSTATEs for a lock wait that ran out, and for the transaction it chose
+# to end a deadlock: both are load, to be tried again, not bugs.
+LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK_DETECTED = "40P01"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -87,5 +90,5 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def is_lock_timeout(exc: OperationalError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+def is_lock_conflict(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED)

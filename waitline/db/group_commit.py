@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
-import anyio
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from waitline.db.engine import is_lock_timeout
+from waitline.db.engine import is_lock_conflict
 
 if TYPE_CHECKING:
     from waitline.db.session import Database
@@ -28,7 +27,8 @@ MAX_BATCH = 64
 
 
 class LockWaitTooLong(Exception):
-    """A statement of an inline batch waited longer than the loop may; redo it on a thread."""
+    """A statement of an inline batch waited longer than the loop may, or was chosen to end
+    a deadlock; the batch is done again on a thread."""
 
 
 class GroupCommit:
@@ -50,14 +50,14 @@ class GroupCommit:
         return await future
 
     async def _write_all(self) -> None:
+        batch: list[tuple[Work, asyncio.Future]] = []
         try:
             # One turn of the loop first, so that requests already read join this batch.
             await asyncio.sleep(0)
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 try:
-                    with anyio.CancelScope(shield=True):
-                        outcomes = await self._db.write_batch([work for work, _ in batch])
+                    outcomes = await self._db.write_batch([work for work, _ in batch])
                 except Exception as exc:  # the commit itself failed: nothing of it stands
                     outcomes = [(False, exc)] * len(batch)
                 for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -67,8 +67,9 @@ class GroupCommit:
                         future.set_result(value)
                     else:
                         future.set_exception(value)
-        except BaseException as exc:
-            for _, future in self._pending:
+                batch = []
+        except BaseException as exc:  # cancelled (the loop shutting down): tell the callers
+            for _, future in batch + self._pending:
                 if not future.done():
                     future.set_exception(exc)
             self._pending = []
@@ -107,22 +108,23 @@ def run_batch(
 
 
 def _abort_if_waiting_too_long(exc: Exception, inline: bool) -> None:
-    if inline and isinstance(exc, OperationalError) and is_lock_timeout(exc):
+    if inline and isinstance(exc, OperationalError) and is_lock_conflict(exc):
         raise LockWaitTooLong from exc
 
 
 class GroupCommits:
-    """One GroupCommit per event loop: a test may run several loops, one after another."""
+    """One GroupCommit per event loop (a test may run several loops, one after another)
+    and key (`Database.write`)."""
 
     def __init__(self, db: "Database") -> None:
         self._db = db
-        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
+        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, GroupCommit]] = (
             WeakKeyDictionary()
         )
 
-    def current(self) -> GroupCommit:
-        loop = asyncio.get_running_loop()
-        group = self._by_loop.get(loop)
+    def current(self, key: str) -> GroupCommit:
+        groups = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        group = groups.get(key)
         if group is None:
-            group = self._by_loop[loop] = GroupCommit(self._db)
+            group = groups[key] = GroupCommit(self._db)
         return group

@@ -1,5 +1,6 @@
 """One transaction per request, owned by the request."""
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,12 +64,17 @@ class Database:
         finally:
             session.close()
 
-    async def write(self, work: Callable[[Session], T]) -> T:
+    async def write(self, work: Callable[[Session], T], *, key: str = "") -> T:
         """`work(session)` in a write transaction, for an async route: in one transaction
         with the other writes of this event loop waiting at the same moment, and undone
         alone if it fails (`db/group_commit.py`). `work` must only change the database,
-        which a rollback undoes: it may be run more than once."""
-        return await self._group_commits.current().write(work)
+        which a rollback undoes: it may be run more than once.
+
+        Writes share a transaction only with writes of the same `key` (the waitlist, for
+        signups): a transaction then holds one waitlist's row, so a long lock on one
+        waitlist holds up only its own signups, and two transactions never take two
+        waitlists' rows in opposite orders."""
+        return await self._group_commits.current(key).write(work)
 
     async def write_batch(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
         """Every work in one transaction (see `run_batch`), written on the event loop.
@@ -88,17 +94,29 @@ class Database:
                     return run_batch(session, works, inline=True, begin=_wait_briefly_on_locks)
             except LockWaitTooLong:
                 return await anyio.to_thread.run_sync(self._write_batch_now, works)
-        if not self.write_lock.acquire(blocking=False):
-            with anyio.CancelScope(shield=True):  # once taken, it must be given back
-                taken = await anyio.to_thread.run_sync(
-                    self.write_lock.acquire, True, WRITE_WAIT_SECONDS
-                )
-            if not taken:
-                return [(False, _busy())] * len(works)
+        if not self.write_lock.acquire(blocking=False) and not await self._await_write_lock():
+            return [(False, _busy())] * len(works)
         try:
             with self._committed(write=True) as session:
                 return run_batch(session, works, inline=True, begin=_as_is)
         finally:
+            self.write_lock.release()
+
+    async def _await_write_lock(self) -> bool:
+        """Wait for the SQLite write lock on a thread; whether it was taken in time. If this
+        wait is cancelled (the loop shutting down), the thread may still take the lock
+        afterwards: it is then given back as soon as it is taken."""
+        taking = asyncio.get_running_loop().run_in_executor(
+            None, self.write_lock.acquire, True, WRITE_WAIT_SECONDS
+        )
+        try:
+            return await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            taking.add_done_callback(self._give_back_if_taken)
+            raise
+
+    def _give_back_if_taken(self, taking: asyncio.Future) -> None:
+        if not taking.cancelled() and taking.exception() is None and taking.result():
             self.write_lock.release()
 
     def _write_batch_now(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:

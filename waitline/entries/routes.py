@@ -169,7 +169,10 @@ async def join_waitlist(
         )
     ip_hash = client.ip_hash(settings.resolved_secret_key)
     entry, position = await db.write(
-        lambda session: service.join(session, ctx, checked, ip_hash=ip_hash, country=client.country)
+        lambda session: service.join(
+            session, ctx, checked, ip_hash=ip_hash, country=client.country
+        ),
+        key=ctx.waitlist.id,
     )
     status_token = ctx.links.status_token(entry.id, ctx.waitlist.id, now)
     return JoinResponse(

@@ -309,7 +309,9 @@ def _take_seq(
     The update locks the waitlist's row until the transaction ends, so the status and
     settings it returns are the last committed ones and stay so while the entry is
     written; `status` and `max_entries` are enforced here for that reason."""
-    counters = session.connection().execute(TAKE_SEQ, {"waitlist_id": ctx.waitlist.id}).one()
+    counters = session.connection().execute(TAKE_SEQ, {"waitlist_id": ctx.waitlist.id}).first()
+    if counters is None:  # deleted since the request (or this process's cache) found it
+        raise _no_waitlist()
     if counters.settings != ctx.waitlist.settings:  # changed since the request read them
         ctx = dataclasses.replace(ctx, settings=settings_view(counters.settings))
     if require_open and counters.status != "open":
@@ -622,7 +624,10 @@ SIGNUP_COUNT = select(_waitlists.c.entry_count).where(_waitlists.c.id == bindpar
 
 
 def signup_count(session: Session, waitlist_id: str) -> int:
-    return session.connection().execute(SIGNUP_COUNT, {"id": waitlist_id}).scalar_one()
+    count = session.connection().execute(SIGNUP_COUNT, {"id": waitlist_id}).scalar()
+    if count is None:  # deleted since this process's cache found it
+        raise _no_waitlist()
+    return count
 
 
 def waiting_count(session: Session, ctx: WaitlistContext) -> int:

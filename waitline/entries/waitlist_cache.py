@@ -11,6 +11,7 @@ The counters that every signup bumps (`last_seq`, `entry_count`) do not count as
 a signup reads them fresh inside its own transaction, and the public count is read fresh.
 """
 
+import itertools
 import re
 import time
 
@@ -27,15 +28,19 @@ CHANGES = re.compile(
     r'^\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(?:waitlists|workspaces)\b', re.IGNORECASE
 )
 CHANGED = "waitline_waitlists_changed"
+COMMITTED = "waitline_waitlists_change_committed"
 
 
 class WaitlistCache:
     def __init__(self, engine: Engine) -> None:
         self._kept: dict[tuple[str, str], tuple[int, float, Workspace, Waitlist]] = {}
+        # Each change takes a number never used before (next() is atomic; += is not).
+        self._numbers = itertools.count(1)
         self._generation = 0
         event.listen(engine, "after_cursor_execute", self._note_statement)
         event.listen(engine, "commit", self._note_commit)
         event.listen(engine, "rollback", self._note_rollback)
+        event.listen(engine, "checkin", self._note_checkin)
 
     def public_waitlist(
         self, session: Session, workspace_slug: str, waitlist_slug: str
@@ -64,8 +69,16 @@ class WaitlistCache:
             conn.info[CHANGED] = True
 
     def _note_commit(self, conn) -> None:
+        # The commit event comes just before the commit itself: a lookup in between could
+        # still read the old row and keep it under the new number. So the number changes
+        # again once the connection is back in the pool, after its commit.
         if conn.info.pop(CHANGED, False):
-            self._generation += 1
+            self._generation = next(self._numbers)
+            conn.info[COMMITTED] = True
 
     def _note_rollback(self, conn) -> None:
         conn.info.pop(CHANGED, None)
+
+    def _note_checkin(self, _dbapi_connection, record) -> None:
+        if record.info.pop(COMMITTED, False):
+            self._generation = next(self._numbers)

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from waitline.db.models import ImportJob
 from waitline.db.session import Database
 from waitline.entries.links import Links
@@ -89,7 +91,7 @@ def run_import(
             content, done = job.content, job.processed
             settings = service.job_context(session, job, links, clock.now()).settings
         try:
-            return _run(db, job_id, content, done, settings, links, clock, progress, batch_size)
+            ended = _run(db, job_id, content, done, settings, links, clock, progress, batch_size)
         except Exception:
             log.exception("import %s stopped", job_id)
             with db.transaction() as session:
@@ -102,6 +104,17 @@ def run_import(
                         clock.now(),
                     )
             raise
+    if ended is not None and ended.imported >= VACUUM_AFTER_ROWS:
+        _tidy_up(db, job_id)
+    return ended
+
+
+def _tidy_up(db: Database, job_id: str) -> None:
+    """The job is done whatever happens here: a failure is only logged."""
+    try:
+        db.vacuum_analyze("entries", "line_buckets")
+    except SQLAlchemyError:
+        log.warning("import %s: VACUUM (ANALYZE) after it failed", job_id, exc_info=True)
 
 
 def _run(
@@ -138,8 +151,6 @@ def _run(
         problems = service.credit_pending_referrals(session, ctx, job.pending_referrals)
         service.finish(job, problems, clock.now())
         snapshot = service.job_out(job)
-    if len(rows) >= VACUUM_AFTER_ROWS:
-        db.vacuum_analyze("entries", "line_buckets")
     if progress:
         progress(snapshot)
     return snapshot

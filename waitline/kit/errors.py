@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from waitline.db.engine import is_lock_timeout
+from waitline.db.engine import is_lock_conflict
 
 log = logging.getLogger("waitline.errors")
 
@@ -200,8 +200,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
-        # A lock wait that ran out (PostgreSQL lock_timeout, SQLite busy) is load, not a bug.
-        if is_lock_timeout(exc) or "database is locked" in str(exc.orig):
+        # A lock wait that ran out (PostgreSQL lock_timeout, SQLite busy), or a deadlock
+        # PostgreSQL ended, is load, not a bug.
+        if is_lock_conflict(exc) or "database is locked" in str(exc.orig):
             return problem_response(
                 request,
                 503,

@@ -52,7 +52,9 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 # --- values a database can store as given ----------------------------------------------
 #
 # PostgreSQL refuses NUL characters in text (and in JSONB), so a request carrying one
-# would fail at its first write, with half its work done and a 500. JSON numbers
+# would fail at its first write, with half its work done and a 500. A lone surrogate
+# (JSON's "\ud800", which Python's JSON reader accepts) is not text at all: it has no
+# UTF-8 form, so neither database driver, nor the JSON encoder, can write it. JSON numbers
 # beyond 64 bits, or not finite (NaN, Infinity, which Python's JSON reader accepts),
 # cannot be written back as JSON, and nesting deeper than the encoder's limit cannot
 # either. All of these are refused where requests are validated, with a 422 that names
@@ -64,9 +66,21 @@ MAX_NESTING = 32
 
 
 def check_text_storable(value: str) -> str:
-    if NUL in value:
-        raise ValueError("Must not contain NUL characters (\\u0000).")
+    problem = _text_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
+
+
+def _text_problem(value: str) -> str | None:
+    if NUL in value:
+        return "Must not contain NUL characters (\\u0000)."
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "Must not contain lone surrogates (\\ud800 to \\udfff)."
+    return None
 
 
 def check_json_storable(value: Any) -> Any:
@@ -82,7 +96,8 @@ def _json_problem(value: Any, at: str, depth: int) -> str | None:
     if depth > MAX_NESTING:
         return f"{where}Nested more than {MAX_NESTING} levels deep."
     if isinstance(value, str):
-        return f"{where}Must not contain NUL characters (\\u0000)." if NUL in value else None
+        problem = _text_problem(value)
+        return f"{where}{problem}" if problem else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -93,8 +108,9 @@ def _json_problem(value: Any, at: str, depth: int) -> str | None:
         return None if math.isfinite(value) else f"{where}Numbers must be finite."
     if isinstance(value, dict):
         for key, item in value.items():
-            if NUL in str(key):
-                return f"{where}Keys must not contain NUL characters (\\u0000)."
+            problem = _text_problem(str(key))
+            if problem:
+                return f"{where}Keys: {problem}"
             path = f"{at}.{key}" if at else str(key)
             problem = _json_problem(item, path, depth + 1)
             if problem:

@@ -141,7 +141,8 @@ async def signup(
         entry, _ = await db.write(
             lambda session: service.join(
                 session, ctx, checked, ip_hash=ip_hash, country=client.country
-            )
+            ),
+            key=ctx.waitlist.id,
         )
     except WaitlineError as error:
         return _signup(request, ctx, info, lang, values, error=error)

@@ -210,3 +210,13 @@ def make_waitlist(client, tenant):
         return response.json()
 
     return make
+
+
+@pytest.fixture
+def open_waitlist(make_waitlist):
+    """A waitlist taking signups, with these settings."""
+
+    def make(slug: str = "launch", owner: Tenant | None = None, **settings) -> dict:
+        return make_waitlist(slug, owner=owner, status="open", settings=settings)
+
+    return make

@@ -41,14 +41,6 @@ def problem():
 
 
 @pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", **settings) -> dict:
-        return make_waitlist(slug, status="open", settings=settings)
-
-    return make
-
-
-@pytest.fixture
 def join(client):
     """A signup from `ip` (each person their own address unless told otherwise), with
     `country` as the proxy's CF-IPCountry; `referred_by` is the referrer's join answer."""

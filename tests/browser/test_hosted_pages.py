@@ -4,18 +4,8 @@ a phone-sized screen."""
 
 import re
 
-import pytest
-
 XSS = "<img src=x onerror=alert(1)>"
 PHONE = {"width": 375, "height": 740}
-
-
-@pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", **settings) -> dict:
-        return make_waitlist(slug, status="open", settings=settings)
-
-    return make
 
 
 def _join(page, live_server, email: str, name: str = "", query: str = "") -> None:

@@ -141,11 +141,3 @@ def join(client):
         return response.json()
 
     return join
-
-
-@pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", owner=None, **settings) -> dict:
-        return make_waitlist(slug, owner=owner, status="open", settings=settings)
-
-    return make

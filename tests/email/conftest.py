@@ -138,14 +138,6 @@ def url():
 
 
 @pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", owner=None, **settings) -> dict:
-        return make_waitlist(slug, owner=owner, status="open", settings=settings)
-
-    return make
-
-
-@pytest.fixture
 def join(client):
     def join(waitlist: dict, email_address: str, **fields) -> dict:
         response = client.post(

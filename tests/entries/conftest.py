@@ -31,14 +31,6 @@ def token_of(url: str) -> str:
 
 
 @pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", **settings) -> dict:
-        return make_waitlist(slug, status="open", settings=settings)
-
-    return make
-
-
-@pytest.fixture
 def join(client, tenant):
     def join(
         waitlist: dict,

@@ -39,14 +39,6 @@ def app(app):
 
 
 @pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", **settings) -> dict:
-        return make_waitlist(slug, status="open", settings=settings)
-
-    return make
-
-
-@pytest.fixture
 def join(client):
     def join(waitlist: dict, email: str, **fields) -> dict:
         path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"

@@ -14,14 +14,6 @@ def settings(settings):
 
 
 @pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", owner=None, **settings) -> dict:
-        return make_waitlist(slug, owner=owner, status="open", settings=settings)
-
-    return make
-
-
-@pytest.fixture
 def join(client):
     def join(waitlist: dict, email: str, **fields) -> dict:
         path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"

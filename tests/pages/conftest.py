@@ -22,14 +22,6 @@ def path():
 
 
 @pytest.fixture
-def open_waitlist(make_waitlist):
-    def make(slug: str = "launch", **settings) -> dict:
-        return make_waitlist(slug, status="open", settings=settings)
-
-    return make
-
-
-@pytest.fixture
 def sign_up(client):
     """Post the hosted signup form as a browser without JavaScript would."""
 

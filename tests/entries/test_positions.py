@@ -172,13 +172,15 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                 checked = check_join(
                     ctx.settings, JoinRequest(email=f"p{number}@example.com", referral_code=code)
                 )
-                entry, _ = service.join(
+                entry, position = service.join(
                     session, ctx, checked, ip_hash=keyed_hash("k", str(target)), country=None
                 )
                 person = Person(entry.id, entry.seq, target, referrer)
                 people[entry.id] = person
                 order.append(entry.id)
                 settle_credit(person, people, boost, double_opt_in, same_ip_ok)
+                # The position a signup is told is the definition's too.
+                assert position == expected_positions(people, boost, double_opt_in)[entry.id]
                 continue
             if not order:
                 continue

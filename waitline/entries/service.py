@@ -270,7 +270,10 @@ def add_entry(
             referred_by.ip_hash, new.ip_hash, settings.referral_same_ip_credit
         ):
             _credit(session, ctx, referrer_id=referred_by.id, referred=entry)
-    position = line.position_of(session, waitlist.id, entry.score, entry.seq) if waiting else None
+    # A new entry is last in line: its score is its seq, the highest, and everyone else's
+    # score is at most their own, lower, seq. So its position is the number waiting, which
+    # needs no walk of the index inside its bucket.
+    position = line.waiting_count(session, waitlist.id) if waiting else None
     record_entry_event(session, ctx, "entry.created", entry, position)
     if settings.double_opt_in and not entry.verified:
         mail(

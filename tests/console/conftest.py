@@ -53,11 +53,12 @@ class Browser:
 
 @pytest.fixture
 def new_browser(app) -> Iterator:
-    """`new_browser()`: a fresh client of the app, with no cookies."""
+    """`new_browser()`: a fresh client of the app, with no cookies; `host` is the client
+    address the app sees (and counts rate limits by)."""
     opened: list[TestClient] = []
 
-    def make() -> Browser:
-        http = TestClient(app)
+    def make(host: str = "testclient") -> Browser:
+        http = TestClient(app, client=(host, 50000))
         opened.append(http)
         return Browser(http)
 

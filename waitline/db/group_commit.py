@@ -10,7 +10,7 @@ others commit (`run_batch`).
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import OperationalError
@@ -21,7 +21,6 @@ from waitline.db.engine import is_lock_conflict
 if TYPE_CHECKING:
     from waitline.db.session import Database
 
-T = TypeVar("T")
 Work = Callable[[Session], Any]
 MAX_BATCH = 64
 
@@ -37,16 +36,14 @@ class GroupCommit:
     def __init__(self, db: "Database") -> None:
         self._db = db
         self._pending: list[tuple[Work, asyncio.Future]] = []
-        self._writing = False
-        self._task: asyncio.Task | None = None
+        self._writer: asyncio.Task | None = None
 
     async def write(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append((work, future))
-        if not self._writing:
-            self._writing = True
-            self._task = loop.create_task(self._write_all())
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_all())
         return await future
 
     async def _write_all(self) -> None:
@@ -74,19 +71,22 @@ class GroupCommit:
                     future.set_exception(exc)
             self._pending = []
             raise
-        finally:
-            self._writing = False
 
 
 def run_batch(
-    session: Session, works: list[Work], *, inline: bool, begin: Callable[[Session], None]
+    session: Session,
+    works: list[Work],
+    *,
+    inline: bool,
+    begin: Callable[[Session], None] | None = None,
 ) -> list[tuple[bool, Any]]:
     """Every work in `session`'s transaction: (True, result) or (False, the exception it
     raised) for each. First all together, as nearly all succeed; if one fails, the whole
-    transaction is rolled back, started again with `begin`, and the works done once more,
-    each in a savepoint of its own, so that only the failing ones are undone. (Two
-    statements less per signup than a savepoint for each from the start: on PostgreSQL,
-    two round trips in nine.) Inline, a lock wait that ran out aborts the whole batch."""
+    transaction is rolled back, started again (with `begin`, if given), and the works
+    done once more, each in a savepoint of its own, so that only the failing ones are
+    undone. (Two statements less per signup than a savepoint for each from the start:
+    on PostgreSQL, two round trips in nine.) Inline, a lock wait that ran out aborts the
+    whole batch."""
     try:
         return [(True, work(session)) for work in works]
     except Exception as exc:
@@ -95,7 +95,8 @@ def run_batch(
     session.rollback()
     if len(works) == 1:
         return [(False, failed)]
-    begin(session)
+    if begin is not None:
+        begin(session)
     outcomes = []
     for work in works:
         try:

@@ -98,7 +98,7 @@ class Database:
             return [(False, _busy())] * len(works)
         try:
             with self._committed(write=True) as session:
-                return run_batch(session, works, inline=True, begin=_as_is)
+                return run_batch(session, works, inline=True)
         finally:
             self.write_lock.release()
 
@@ -121,7 +121,7 @@ class Database:
 
     def _write_batch_now(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
         with self._committed(write=True) as session:
-            return run_batch(session, works, inline=False, begin=_as_is)
+            return run_batch(session, works, inline=False)
 
     def vacuum_analyze(self, *tables: str) -> None:
         """After a bulk change on PostgreSQL, what autovacuum would do later, now: fresh
@@ -141,10 +141,6 @@ class Database:
 
 def _wait_briefly_on_locks(session: Session) -> None:
     session.execute(INLINE_LOCK_TIMEOUT)
-
-
-def _as_is(_session: Session) -> None:
-    pass
 
 
 def _busy() -> WaitlineError:

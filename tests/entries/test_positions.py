@@ -227,7 +227,9 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
             entry = repository.by_id(session, waitlist.id, pid)
             actual[pid] = service.position_of_entry(session, entry)
             counts[pid] = entry.referral_count
-            assert service.standing_of_entry(session, entry) == (
+            standing = line.entry_standing(session.connection(), waitlist.id, pid)
+            assert (standing.id, standing.position, standing.waiting_count) == (
+                pid,
                 actual[pid],
                 line.waiting_count(session, waitlist.id),
             )

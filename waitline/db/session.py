@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from waitline.db.engine import WRITE, is_sqlite, make_engine
+from waitline.db.engine import WRITE, autocommit, is_sqlite, make_engine
 from waitline.db.group_commit import GroupCommits, LockWaitTooLong, run_batch
 from waitline.db.write_lock import WriteLock
 from waitline.kit.errors import WaitlineError
@@ -25,6 +25,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
         self._write_engine = self.engine.execution_options(**WRITE)
+        self._autocommit_engine = autocommit(self.engine)
         # SQLite has one writer at a time: writers of every process queue on this lock.
         self.write_lock: WriteLock | None = (
             WriteLock(_lock_path(self.engine)) if is_sqlite(self.engine) else None
@@ -51,6 +52,15 @@ class Database:
         finally:
             if locked:
                 self.write_lock.release()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for a read done in one statement: that
+        statement reads one consistent snapshot by itself, and the BEGIN and COMMIT of a
+        transaction around it cost a status page more than its query does. Never write
+        through it: each statement would commit alone."""
+        with self._autocommit_engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def _committed(self, *, write: bool) -> Iterator[Session]:

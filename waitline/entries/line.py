@@ -11,7 +11,21 @@ one SQL statement, so it reads one consistent snapshot.
 
 from bisect import bisect_left
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from waitline.db.counters import bump
@@ -22,6 +36,15 @@ BUCKET_WIDTH = 1024
 
 def bucket_of(score: int) -> int:
     return score // BUCKET_WIDTH
+
+
+def _bucket_sql():
+    """bucket_of(score) in SQL: integer division truncates toward zero, so floor negatives."""
+    width = BUCKET_WIDTH
+    return case(
+        (Entry.score < 0, (Entry.score - (width - 1)) // width),
+        else_=Entry.score // width,
+    )
 
 
 def is_waiting(
@@ -67,6 +90,25 @@ def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_scor
         add_to_bucket(session, waitlist_id, new_score, +1)
 
 
+def _ahead_in_bucket(waitlist_id, score, seq, bucket_start):
+    """How many waiting entries are ahead of (score, seq) inside its own bucket: a walk of
+    at most about BUCKET_WIDTH entries of the line's index. The arguments are bound
+    parameters, or an outer query's columns to correlate with."""
+    ahead = Entry.__table__.alias("ahead")
+    return (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            ahead.c.waitlist_id == waitlist_id,
+            ahead.c.waiting == True,  # noqa: E712 - the partial index's own predicate
+            ahead.c.score >= bucket_start,
+            ahead.c.score <= score,
+            or_(ahead.c.score < score, ahead.c.seq < seq),
+        )
+        .scalar_subquery()
+    )
+
+
 def _standing_statement():
     """An entry's position: 1 + the waiting entries in the buckets ahead + those ahead
     inside its own bucket; and the number waiting in all. One statement, so that the two
@@ -75,19 +117,9 @@ def _standing_statement():
     Built once with bound parameters: this runs on every status page, and building a
     statement costs more than running it.
     """
-    buckets, entries = LineBucket.__table__, Entry.__table__
-    score, seq = bindparam("score"), bindparam("seq")
-    ahead_in_bucket = (
-        select(func.count())
-        .select_from(entries)
-        .where(
-            entries.c.waitlist_id == bindparam("waitlist_id"),
-            entries.c.waiting == True,  # noqa: E712 - the partial index's own predicate
-            entries.c.score >= bindparam("bucket_start"),
-            entries.c.score <= score,
-            or_(entries.c.score < score, entries.c.seq < seq),
-        )
-        .scalar_subquery()
+    buckets = LineBucket.__table__
+    ahead_in_bucket = _ahead_in_bucket(
+        bindparam("waitlist_id"), bindparam("score"), bindparam("seq"), bindparam("bucket_start")
     )
     ahead_in_buckets = func.sum(buckets.c.count).filter(buckets.c.bucket < bindparam("bucket"))
     return select(
@@ -96,7 +128,38 @@ def _standing_statement():
     ).where(buckets.c.waitlist_id == bindparam("waitlist_id"))
 
 
+def _entry_standing_statement():
+    """An entry found by id, with its `position` (NULL unless waiting) and the line's
+    `waiting_count`: what a status page shows, in one statement, so that it needs no
+    transaction around it (`Database.autocommit`)."""
+    buckets, entries = LineBucket.__table__, Entry.__table__
+    bucket = _bucket_sql()
+    ahead_in_buckets = func.sum(buckets.c.count).filter(buckets.c.bucket < bucket)
+    ahead_in_bucket = _ahead_in_bucket(
+        entries.c.waitlist_id, entries.c.score, entries.c.seq, bucket * BUCKET_WIDTH
+    )
+    position = case(
+        (entries.c.waiting, literal(1) + func.coalesce(ahead_in_buckets, 0) + ahead_in_bucket),
+        else_=null(),
+    )
+    return (
+        select(
+            entries,
+            # Integers on PostgreSQL too, where a sum of bigints is a numeric.
+            cast(position, BigInteger).label("position"),
+            cast(func.coalesce(func.sum(buckets.c.count), 0), BigInteger).label("waiting_count"),
+        )
+        .select_from(entries.outerjoin(buckets, buckets.c.waitlist_id == entries.c.waitlist_id))
+        .where(
+            entries.c.id == bindparam("entry_id"),
+            entries.c.waitlist_id == bindparam("waitlist_id"),
+        )
+        .group_by(entries.c.id)  # the primary key: every column of the entry is one value
+    )
+
+
 STANDING = _standing_statement()
+ENTRY_STANDING = _entry_standing_statement()
 WAITING_COUNT = select(func.coalesce(func.sum(LineBucket.__table__.c.count), 0)).where(
     LineBucket.__table__.c.waitlist_id == bindparam("waitlist_id")
 )
@@ -118,6 +181,14 @@ def standing(session: Session, waitlist_id: str, score: int, seq: int) -> tuple[
 
 def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
     return standing(session, waitlist_id, score, seq)[0]
+
+
+def entry_standing(conn: Connection, waitlist_id: str, entry_id: str) -> Row | None:
+    """The entry of this waitlist with this id as a row to read, its columns by name
+    (`metadata`, not the model's `metadata_`), with its `position` and the line's
+    `waiting_count`; None if there is no such entry."""
+    params = {"entry_id": entry_id, "waitlist_id": waitlist_id}
+    return conn.execute(ENTRY_STANDING, params).first()
 
 
 def positions_of_entries(
@@ -146,19 +217,8 @@ def positions_of_entries(
         return before[index] if index < len(starts) else running
 
     entries = Entry.__table__
-    ahead = entries.alias("ahead")
-    ahead_in_bucket = (
-        select(func.count())
-        .select_from(ahead)
-        .where(
-            ahead.c.waitlist_id == entries.c.waitlist_id,
-            ahead.c.waiting == True,  # noqa: E712 - the partial index's own predicate
-            ahead.c.score >= _bucket_sql() * BUCKET_WIDTH,
-            ahead.c.score <= entries.c.score,
-            or_(ahead.c.score < entries.c.score, ahead.c.seq < entries.c.seq),
-        )
-        .correlate(entries)
-        .scalar_subquery()
+    ahead_in_bucket = _ahead_in_bucket(
+        entries.c.waitlist_id, entries.c.score, entries.c.seq, _bucket_sql() * BUCKET_WIDTH
     )
     # The entries are found by id alone, and the rest is checked here: told that they are
     # waiting entries of this waitlist, SQLite walks the whole line's index to find them.
@@ -288,13 +348,4 @@ def _credited_referrals():
             referred.c.referral_credited == True,  # noqa: E712
         )
         .scalar_subquery()
-    )
-
-
-def _bucket_sql():
-    """bucket_of(score) in SQL: integer division truncates toward zero, so floor negatives."""
-    width = BUCKET_WIDTH
-    return case(
-        (Entry.score < 0, (Entry.score - (width - 1)) // width),
-        else_=Entry.score // width,
     )

@@ -3,7 +3,7 @@
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,16 +21,6 @@ def by_id(session: Session, waitlist_id: str, entry_id: str) -> Entry | None:
 
 
 _entries = Entry.__table__
-ROW_BY_ID = select(_entries).where(
-    _entries.c.id == bindparam("entry_id"), _entries.c.waitlist_id == bindparam("waitlist_id")
-)
-
-
-def row_by_id(session: Session, waitlist_id: str, entry_id: str) -> Row | None:
-    """An entry as a plain row, to read only: its columns by name (`metadata`, not the
-    model's `metadata_`), without the cost of an ORM object, for the status page."""
-    params = {"entry_id": entry_id, "waitlist_id": waitlist_id}
-    return session.connection().execute(ROW_BY_ID, params).first()
 
 
 def by_email(session: Session, waitlist_id: str, email_normalized: str) -> Entry | None:

@@ -41,15 +41,13 @@ def _links(request: Request) -> Links:
     return request.app.state.links
 
 
-def _public_waitlist(request: Request, session, workspace_slug: str, waitlist_slug: str):
-    return request.app.state.public_waitlists.public_waitlist(
-        session, workspace_slug, waitlist_slug
-    )
+def _public_waitlist(request: Request, db, workspace_slug: str, waitlist_slug: str):
+    return request.app.state.public_waitlists.public_waitlist(db, workspace_slug, waitlist_slug)
 
 
-def _context(request: Request, session, client, workspace_slug: str, waitlist_slug: str, now):
+def _context(request: Request, db, client, workspace_slug: str, waitlist_slug: str, now):
     """The waitlist the path names, with CORS allowed for its origins."""
-    workspace, waitlist = _public_waitlist(request, session, workspace_slug, waitlist_slug)
+    workspace, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
     allow_cors(request, waitlist, client)
     return WaitlistContext.of(workspace, waitlist, _links(request), now)
 
@@ -62,11 +60,10 @@ def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitl
         limit_public(request, client, policy, key)
     except WaitlineError:
         if client.origin:
-            with db.transaction(write=False) as session:
-                try:
-                    _, waitlist = _public_waitlist(request, session, workspace_slug, waitlist_slug)
-                except WaitlineError:  # no such waitlist, or moved: no origins to allow
-                    waitlist = None
+            try:
+                _, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
+            except WaitlineError:  # no such waitlist, or moved: no origins to allow
+                waitlist = None
             if waitlist is not None:
                 allow_cors(request, waitlist, client)
         raise
@@ -83,8 +80,7 @@ async def _signup_context(
     """Limit, then find the waitlist, as a dependency of the POST routes: FastAPI resolves
     dependencies before it validates the body, so a body it refuses (422) carries CORS too."""
     _limit(request, db, client, "signup", workspace_slug, waitlist_slug)
-    with db.transaction(write=False) as session:
-        return _context(request, session, client, workspace_slug, waitlist_slug, now)
+    return _context(request, db, client, workspace_slug, waitlist_slug, now)
 
 
 SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
@@ -94,8 +90,7 @@ SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
 @router.options(PUBLIC, include_in_schema=False)
 async def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
     """CORS preflight: allowed when `allowed_origins` is empty or names the origin."""
-    with db.transaction(write=False) as session:
-        _, waitlist = _public_waitlist(request, session, workspace_slug, waitlist_slug)
+    _, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
     headers = preflight_headers(
         waitlist,
         request.headers.get("origin"),
@@ -121,8 +116,8 @@ async def waitlist_info(
     variant_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> PublicInfo:
     _limit(request, db, client, "public", workspace_slug, waitlist_slug)
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
     with db.transaction(write=False) as session:
-        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
         variant = choose_variant(
             variants_of(session, ctx.waitlist.id),
             lang=lang,
@@ -240,12 +235,10 @@ async def entry_status(
     now: Now,
 ) -> StatusResponse:
     _limit(request, db, client, "public", workspace_slug, waitlist_slug)
-    with db.transaction(write=False) as session:
-        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
-        entry = service.entry_for_token(session, ctx, token)
-        position, waiting = service.standing_of_entry(session, entry)
-        if ctx.settings.hide_counts:
-            waiting = None
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    with db.autocommit() as conn:
+        entry = service.standing_for_token(conn, ctx, token)
+    position = entry.position
     return StatusResponse(
         position=position,
         priority=None if position is None else position - 1,
@@ -256,7 +249,7 @@ async def entry_status(
         verified=entry.verified,
         invited=entry.invited_at is not None,
         created_at=entry.created_at,
-        waiting_count=waiting,
+        waiting_count=None if ctx.settings.hide_counts else entry.waiting_count,
     )
 
 
@@ -292,13 +285,13 @@ async def leaderboard(
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
 ) -> Leaderboard:
     _limit(request, db, client, "public", workspace_slug, waitlist_slug)
+    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    board = ctx.settings.leaderboard
+    if not board.enabled:
+        raise WaitlineError(
+            "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
+        )
     with db.transaction(write=False) as session:
-        ctx = _context(request, session, client, workspace_slug, waitlist_slug, now)
-        board = ctx.settings.leaderboard
-        if not board.enabled:
-            raise WaitlineError(
-                "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
-            )
         rows = request.app.state.leaderboard.rows(session, ctx, limit or board.length)
     return Leaderboard(data=rows)
 

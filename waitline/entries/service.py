@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.counters import COUNTERS_ONLY
@@ -344,12 +344,13 @@ def entry_by_id(
     return session.scalar(LOCKED_BY_ID if lock else repository.BY_ID, params)
 
 
-def entry_for_token(session: Session, ctx: WaitlistContext, token: str) -> Row:
-    """The entry a status token names, as a row to read (repository.row_by_id)."""
+def standing_for_token(conn: Connection, ctx: WaitlistContext, token: str) -> Row:
+    """The entry a status token names, with its position and the line's waiting count
+    (`line.entry_standing`)."""
     claims = read_token(ctx.links.secret_key, "status", token)
     if claims is None or claims.waitlist_id != ctx.waitlist.id:
         raise _invalid_token(404)
-    entry = repository.row_by_id(session, ctx.waitlist.id, claims.entry_id)
+    entry = line.entry_standing(conn, ctx.waitlist.id, claims.entry_id)
     if entry is None:
         raise _invalid_token(404)
     return entry
@@ -361,13 +362,6 @@ def position_of_entry(session: Session, entry: Entry) -> int | None:
         if entry.waiting
         else None
     )
-
-
-def standing_of_entry(session: Session, entry: Entry | Row) -> tuple[int | None, int]:
-    """An entry's position (None when it is not waiting), and how many are waiting."""
-    if entry.waiting:
-        return line.standing(session, entry.waitlist_id, entry.score, entry.seq)
-    return None, line.waiting_count(session, entry.waitlist_id)
 
 
 def confirm(

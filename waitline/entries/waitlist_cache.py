@@ -16,10 +16,10 @@ import re
 import time
 
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
 
 from waitline.db.counters import COUNTERS_ONLY
 from waitline.db.models import Waitlist, Workspace
+from waitline.db.session import Database
 from waitline.entries import service
 
 TTL_SECONDS = 1.0
@@ -43,20 +43,19 @@ class WaitlistCache:
         event.listen(engine, "checkin", self._note_checkin)
 
     def public_waitlist(
-        self, session: Session, workspace_slug: str, waitlist_slug: str
+        self, db: Database, workspace_slug: str, waitlist_slug: str
     ) -> tuple[Workspace, Waitlist]:
-        """`service.public_waitlist`, from memory when it may be. The objects returned are
-        shared by concurrent requests: read them, never change them."""
+        """`service.public_waitlist`, from memory when it may be, and otherwise read in a
+        transaction of its own: a signup needs none besides its write. The objects
+        returned are shared by concurrent requests: read them, never change them."""
         key = (workspace_slug, waitlist_slug)
         kept = self._kept.get(key)
         now = time.monotonic()
         if kept is not None and kept[0] == self._generation and kept[1] > now:
             return kept[2], kept[3]
         generation = self._generation  # before reading: a change committed meanwhile wins
-        workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
-        # Out of the session, or its rollback would expire them under other requests.
-        session.expunge(workspace)
-        session.expunge(waitlist)
+        with db.transaction(write=False) as session:
+            workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
         if len(self._kept) >= MAX_KEPT:
             self._kept.clear()
         self._kept[key] = (generation, now + TTL_SECONDS, workspace, waitlist)

@@ -168,7 +168,7 @@ async def status_page(
             ctx, _ = _load(
                 request, session, workspace_slug, waitlist_slug, now, lang, "", draw=False
             )
-            entry = service.entry_for_token(session, ctx, token[:512])
+            entry = service.standing_for_token(session.connection(), ctx, token[:512])
             # The copy the person signed up with (no new A/B draw), unless a language
             # variant matches the visitor.
             ctx, info = _load(
@@ -181,9 +181,6 @@ async def status_page(
                 entry.variant_id or "",
                 draw=False,
             )
-            position, waiting = service.standing_of_entry(session, entry)
-            if ctx.settings.hide_counts:
-                waiting = None
             leaders = (
                 request.app.state.leaderboard.rows(session, ctx, ctx.settings.leaderboard.length)
                 if ctx.settings.leaderboard.enabled
@@ -203,8 +200,8 @@ async def status_page(
         language,
         headers=PRIVATE_HEADERS,
         entry=entry,
-        position=position,
-        waiting=waiting,
+        position=entry.position,
+        waiting=None if ctx.settings.hide_counts else entry.waiting_count,
         referral_link=link,
         shares=share_links(link, message, t("share_email")),
         leaders=leaders,
@@ -227,7 +224,7 @@ def _load(
     the way the public info endpoint chooses it; `draw=False` keeps to a language variant
     or the one named, never drawing a new A/B one."""
     workspace, waitlist = request.app.state.public_waitlists.public_waitlist(
-        session, workspace_slug, waitlist_slug
+        request.app.state.db, workspace_slug, waitlist_slug
     )
     variants = variants_of(session, waitlist.id)
     if not draw:

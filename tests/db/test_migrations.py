@@ -114,3 +114,53 @@ def test_readyz_follows_the_migrations(empty_database_url, tmp_path):
     assert before.json()["code"] == "not_ready"
     assert after.status_code == 200
     assert after.json() == {"status": "ready"}
+
+
+def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'buckets.db'}")
+    config = alembic_config()
+
+    def migrate(step, revision: str) -> None:
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    def table_sql() -> str:
+        with db.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'line_buckets'"
+            ).scalar_one()
+
+    def buckets() -> list[tuple]:
+        with db.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT waitlist_id, bucket, count FROM line_buckets ORDER BY bucket"
+            ).all()
+
+    try:
+        migrate(command.upgrade, "0005")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO workspaces (id, slug, name, settings, created_at, updated_at)"
+                " VALUES ('ws', 'ws', 'ws', '{}', '2026-11-24', '2026-11-24')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO waitlists (id, workspace_id, slug, display_name, status, settings,"
+                " last_seq, entry_count, created_at, updated_at) VALUES ('wl', 'ws', 'wl',"
+                " 'wl', 'open', '{}', 0, 0, '2026-11-24', '2026-11-24')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO line_buckets VALUES ('wl', -1, 3), ('wl', 0, 1024), ('wl', 7, 5)"
+            )
+        kept = [("wl", -1, 3), ("wl", 0, 1024), ("wl", 7, 5)]
+        assert "WITHOUT ROWID" not in table_sql()
+
+        migrate(command.upgrade, "0006")
+        assert "WITHOUT ROWID" in table_sql()
+        assert buckets() == kept
+
+        migrate(command.downgrade, "0005")
+        assert "WITHOUT ROWID" not in table_sql()
+        assert buckets() == kept
+    finally:
+        db.dispose()

@@ -187,6 +187,8 @@ class LineBucket(Base):
     """
 
     __tablename__ = "line_buckets"
+    # SQLite keeps the rows in the key's order, so a waitlist's sum reads them in one pass.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     waitlist_id: Mapped[str] = mapped_column(
         ForeignKey("waitlists.id", ondelete="CASCADE"), primary_key=True

@@ -1,11 +1,14 @@
 """First run: a one-time setup link, logged at startup, creates the owner."""
 
 import logging
+import time
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from waitline.db.models import User, Workspace
+from waitline.db.session import WRITE_WAIT_SECONDS, Database
 
 
 def _setup_link(caplog) -> str:
@@ -124,3 +127,24 @@ def test_setup_without_the_form_token_is_refused(client, new_browser, setup_toke
     )
     assert response.status_code == 403
     assert "security token" in response.text
+
+
+def test_a_process_starts_while_a_long_write_holds_sqlite_s_lock(
+    app, settings, tenant, make_user, caplog
+):
+    """Another process's long transaction (an import, a bulk fill) may hold the write
+    lock past a writer's wait: once users exist, starting needs no write at all."""
+    if app.state.db.write_lock is None:
+        pytest.skip("PostgreSQL has no write lock")
+    make_user(tenant.id, "owner@example.com")
+    other_process = Database(settings.resolved_database_url)
+    assert other_process.write_lock.acquire(timeout=1)
+    try:
+        started = time.monotonic()
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+        assert time.monotonic() - started < WRITE_WAIT_SECONDS / 2
+    finally:
+        other_process.write_lock.release()
+        other_process.dispose()
+    assert not [r for r in caplog.records if "busy" in r.getMessage()]

@@ -21,21 +21,32 @@ from waitline.console.routes import (
     webhooks,
     workspace,
 )
+from waitline.kit.errors import WaitlineError
 
 log = logging.getLogger("waitline.console")
 
 
 @asynccontextmanager
 async def _announce_setup_link(app: FastAPI):
-    """On startup, when nobody can sign in yet, log a one-time link to create the owner."""
+    """On startup, when nobody can sign in yet, log a one-time link to create the owner.
+
+    Looked at in a read first: a write would wait for SQLite's write lock, which a long
+    transaction (an import, another process's fill) may hold past the wait's limit, and
+    an app process must not fail to start over a link nobody needs once users exist."""
+    db = app.state.db
     try:
-        with app.state.db.transaction() as session:
-            service.announce_setup_link(
-                session, base_url=app.state.settings.base_url, now=app.state.clock.now()
-            )
+        with db.transaction(write=False) as session:
+            needed = not service.users_exist(session)
+        if needed:
+            with db.transaction() as session:
+                service.announce_setup_link(
+                    session, base_url=app.state.settings.base_url, now=app.state.clock.now()
+                )
     except SQLAlchemyError as exc:
         # An unmigrated database (`/readyz` says so) must not stop the server starting.
         log.warning("could not check for console users: %s", exc.__class__.__name__)
+    except WaitlineError:  # the write lock stayed busy: the next start will try again
+        log.warning("the database was busy: no console setup link this time; restart to get one")
     yield
 
 

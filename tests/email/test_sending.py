@@ -321,6 +321,38 @@ def test_a_custom_template_named_by_the_workspace_setting_is_used(
     assert_unsubscribable(mail)
 
 
+def test_an_edited_template_is_the_one_the_next_message_uses(
+    client, tenant, smtp, deliver, open_waitlist, join, workspace_settings
+):
+    """Compiled templates are kept between messages, by their source: an edit is a new
+    source, so the very next message takes it."""
+
+    def save(greeting: str) -> None:
+        template = {
+            "subject": f"{greeting} {{{{ name }}}}",
+            "html": f"<p>{greeting} {{{{ name }}}}</p>",
+            "text": f"{greeting} {{{{ name }}}}",
+        }
+        response = client.put(
+            tenant.path("/email-templates/greeting"), json=template, headers=tenant.auth
+        )
+        assert response.status_code in (200, 201), response.text
+
+    save("Hello")
+    workspace_settings(welcome_template_name="greeting")
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com", name="Ada")
+    deliver(smtp)
+    save("Howdy")
+    join(waitlist, "bob@example.com", name="Bob")
+    deliver(smtp)
+
+    assert smtp.one("ada@example.com").message["Subject"] == "Hello Ada"
+    bob = smtp.one("bob@example.com")
+    assert (bob.message["Subject"], bob.text.splitlines()[0]) == ("Howdy Bob", "Howdy Bob")
+    assert "<p>Howdy Bob</p>" in bob.html
+
+
 def test_a_custom_template_with_a_built_in_name_replaces_that_built_in(
     client, tenant, smtp, deliver, open_waitlist, join
 ):

@@ -2,10 +2,11 @@
 all rendered in a Jinja2 sandbox so that a template can read only the data it is given."""
 
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
@@ -14,6 +15,11 @@ from waitline.kit.errors import ValidationFailed
 BUILT_IN = Path(__file__).parent / "builtin"
 # Messages that carry List-Unsubscribe: everything but what a person asked for just now.
 UNSUBSCRIBABLE = frozenset({"welcome", "referral_credited", "approved", "rejected", "invited"})
+
+# Compiled templates kept by source: compiling one costs far more than rendering it, and a
+# launch sends the same few templates thousands of times. An edited template is a new
+# source, compiled anew; the least used are dropped past this many.
+COMPILED_KEPT = 256
 
 _html = ImmutableSandboxedEnvironment(
     loader=FileSystemLoader(BUILT_IN), autoescape=True, undefined=StrictUndefined
@@ -39,6 +45,7 @@ class RenderedEmail:
     text: str
 
 
+@cache  # files of the package: they change only with a new release
 def built_in(name: str) -> TemplateSource:
     return TemplateSource(
         subject=(BUILT_IN / f"{name}.subject.txt").read_text(),
@@ -49,8 +56,8 @@ def built_in(name: str) -> TemplateSource:
 
 def render(source: TemplateSource, context: dict[str, Any], *, template: str) -> RenderedEmail:
     """Render a message; the HTML body goes inside the branded layout."""
-    subject = " ".join(_text.from_string(source.subject).render(context).split())
-    body = _html.from_string(source.html).render(context)
+    subject = " ".join(_compiled(_text, source.subject).render(context).split())
+    body = _compiled(_html, source.html).render(context)
     html = _html.get_template("layout.html").render(
         {
             **context,
@@ -59,11 +66,16 @@ def render(source: TemplateSource, context: dict[str, Any], *, template: str) ->
             "show_unsubscribe": template in UNSUBSCRIBABLE,
         }
     )
-    text = _text.from_string(source.text).render(context).strip() + "\n"
+    text = _compiled(_text, source.text).render(context).strip() + "\n"
     if template in UNSUBSCRIBABLE and context.get("unsubscribe_url"):
         # The plain-text part's footer, as layout.html is the HTML part's.
         text += f"\n--\nUnsubscribe: {context['unsubscribe_url']}\n"
     return RenderedEmail(subject=subject, html=html, text=text)
+
+
+@lru_cache(maxsize=COMPILED_KEPT)
+def _compiled(env: Environment, source: str) -> Template:
+    return env.from_string(source)
 
 
 SAMPLE_CONTEXT: dict[str, Any] = {

@@ -28,6 +28,7 @@ from waitline.workspaces.schemas import WorkspaceSettings
 if TYPE_CHECKING:
     from waitline.outbox.worker import Worker
 
+MAIL_OUTCOMES = "mail outcomes"  # their own group-commit key: never with a waitlist's
 log = logging.getLogger("waitline.email")
 
 # Messages sent at once, over at most as many SMTP connections, kept for the batch.
@@ -239,8 +240,11 @@ def describe(exc: Exception) -> str:
 
 
 async def _record(worker: "Worker", item: Outgoing, **values: Any) -> None:
-    def write() -> None:
-        with worker.db.transaction() as session:
-            repository.finish_claimed(session, item.id, item.claimed_until, values)
-
-    await anyio.to_thread.run_sync(write)
+    """Outcomes that come in at the same moment share one transaction (`Database.write`):
+    a commit for each message took SQLite's write lock as often as the signups the mail
+    was for. Shielded: a worker told to stop still writes what it has sent."""
+    with anyio.CancelScope(shield=True):
+        await worker.db.write(
+            lambda session: repository.finish_claimed(session, item.id, item.claimed_until, values),
+            key=MAIL_OUTCOMES,
+        )

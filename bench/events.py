@@ -385,7 +385,9 @@ def report(hooks: list[dict], mail: list[dict]) -> str:
         "1 ms of CPU per delivery where httpx took 2.5), a few sends at once",
         "per endpoint, and the outcomes of all attempts finished since the last write",
         "written in one transaction. Mail keeps up to 10 SMTP connections per batch;",
-        "each message is rendered, and its outcome written, on its own.",
+        "its templates are compiled once per source (each message compiled them again",
+        "before: 52 emails/s on SQLite, 80 on PostgreSQL in the run of 18:18 UTC), and",
+        "outcomes that come in at the same moment are written in one transaction.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -162,5 +162,10 @@ def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path)
         migrate(command.downgrade, "0005")
         assert "WITHOUT ROWID" not in table_sql()
         assert buckets() == kept
+
+        migrate(command.upgrade, "0006")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM waitlists WHERE id = 'wl'")
+        assert buckets() == []  # the foreign key and its cascade came through the rebuild
     finally:
         db.dispose()

@@ -5,7 +5,7 @@ and signups, which bump the waitlist's counters, do not throw the cache away."""
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from waitline.db.session import Database
 from waitline.entries import waitlist_cache
@@ -92,3 +92,27 @@ def test_a_waitlist_deleted_by_another_process_is_a_404_while_still_kept_here(
     assert client.get(url(waitlist)).status_code == 404
     joined = client.post(url(waitlist, "/entries"), json={"email": "ada@example.com"})
     assert joined.status_code == 404, joined.text
+
+
+def test_a_miss_in_a_caller_s_transaction_reads_there_not_on_a_second_connection(
+    app, tenant, open_waitlist
+):
+    """The hosted pages look their waitlist up inside their own read: a miss there must
+    not hold a second pooled connection, which under load could empty the pool."""
+    waitlist = open_waitlist()
+    db = app.state.db
+    fresh = waitlist_cache.WaitlistCache(db.engine)  # nothing kept: a miss
+    checkouts = []
+
+    def count(*_) -> None:
+        checkouts.append(1)
+
+    with db.transaction(write=False) as session:
+        session.connection()
+        event.listen(db.engine, "checkout", count)
+        try:
+            _, found = fresh.public_waitlist(db, tenant.slug, waitlist["slug"], session=session)
+        finally:
+            event.remove(db.engine, "checkout", count)
+    assert found.id == waitlist["id"]
+    assert checkouts == []

@@ -16,6 +16,7 @@ import re
 import time
 
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from waitline.db.counters import COUNTERS_ONLY
 from waitline.db.models import Waitlist, Workspace
@@ -43,19 +44,32 @@ class WaitlistCache:
         event.listen(engine, "checkin", self._note_checkin)
 
     def public_waitlist(
-        self, db: Database, workspace_slug: str, waitlist_slug: str
+        self,
+        db: Database,
+        workspace_slug: str,
+        waitlist_slug: str,
+        *,
+        session: Session | None = None,
     ) -> tuple[Workspace, Waitlist]:
-        """`service.public_waitlist`, from memory when it may be, and otherwise read in a
-        transaction of its own: a signup needs none besides its write. The objects
-        returned are shared by concurrent requests: read them, never change them."""
+        """`service.public_waitlist`, from memory when it may be, and otherwise read in
+        the caller's `session`, or in a transaction of its own when the caller has none
+        (a signup needs none besides its write). A caller inside a transaction passes it,
+        so that a miss never holds a second pooled connection. The objects returned are
+        shared by concurrent requests: read them, never change them."""
         key = (workspace_slug, waitlist_slug)
         kept = self._kept.get(key)
         now = time.monotonic()
         if kept is not None and kept[0] == self._generation and kept[1] > now:
             return kept[2], kept[3]
         generation = self._generation  # before reading: a change committed meanwhile wins
-        with db.transaction(write=False) as session:
+        if session is None:
+            with db.transaction(write=False) as own:
+                workspace, waitlist = service.public_waitlist(own, workspace_slug, waitlist_slug)
+        else:
             workspace, waitlist = service.public_waitlist(session, workspace_slug, waitlist_slug)
+            # Out of the caller's session, or its rollback would expire them under others.
+            session.expunge(workspace)
+            session.expunge(waitlist)
         if len(self._kept) >= MAX_KEPT:
             self._kept.clear()
         self._kept[key] = (generation, now + TTL_SECONDS, workspace, waitlist)

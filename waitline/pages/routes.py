@@ -224,7 +224,7 @@ def _load(
     the way the public info endpoint chooses it; `draw=False` keeps to a language variant
     or the one named, never drawing a new A/B one."""
     workspace, waitlist = request.app.state.public_waitlists.public_waitlist(
-        request.app.state.db, workspace_slug, waitlist_slug
+        request.app.state.db, workspace_slug, waitlist_slug, session=session
     )
     variants = variants_of(session, waitlist.id)
     if not draw:

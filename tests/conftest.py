@@ -216,6 +216,20 @@ def make_waitlist(client, tenant):
 
 
 @pytest.fixture
+def join(client):
+    """A signup through the public API, as a visitor makes it; returns the API's answer
+    (the entry's id, referral code, position...)."""
+
+    def join(waitlist: dict, email: str, **fields) -> dict:
+        path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"
+        response = client.post(path, json={"email": email, **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return join
+
+
+@pytest.fixture
 def open_waitlist(make_waitlist):
     """A waitlist taking signups, with these settings."""
 

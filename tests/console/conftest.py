@@ -128,17 +128,3 @@ def password() -> str:
 def settings(settings):
     """Tests here sign many people up from the one test client within a minute."""
     return settings.model_copy(update={"rate_limit_signup": "10000/minute"})
-
-
-@pytest.fixture
-def join(client):
-    """A signup through the public API, as a visitor makes it; returns the API's answer
-    (the entry's id, referral code, position...)."""
-
-    def join(waitlist: dict, email: str, **fields) -> dict:
-        path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"
-        response = client.post(path, json={"email": email, **fields})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return join

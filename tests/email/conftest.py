@@ -138,18 +138,6 @@ def url():
 
 
 @pytest.fixture
-def join(client):
-    def join(waitlist: dict, email_address: str, **fields) -> dict:
-        response = client.post(
-            _public_path(waitlist, "/entries"), json={"email": email_address, **fields}
-        )
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return join
-
-
-@pytest.fixture
 def workspace_settings(client, tenant):
     def put(**fields) -> dict:
         response = client.put(tenant.path("/settings"), json=fields, headers=tenant.auth)

@@ -39,17 +39,6 @@ def app(app):
 
 
 @pytest.fixture
-def join(client):
-    def join(waitlist: dict, email: str, **fields) -> dict:
-        path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"
-        response = client.post(path, json={"email": email, **fields})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return join
-
-
-@pytest.fixture
 def csv_io(client, tenant):
     """Export and import over HTTP, as the tenant's write key unless told otherwise."""
 

@@ -14,17 +14,6 @@ def settings(settings):
 
 
 @pytest.fixture
-def join(client):
-    def join(waitlist: dict, email: str, **fields) -> dict:
-        path = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"
-        response = client.post(path, json={"email": email, **fields})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return join
-
-
-@pytest.fixture
 def people(join):
     """`count` people joining `waitlist` one after another: p00@example.com, p01@..."""
 

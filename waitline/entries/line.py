@@ -109,23 +109,23 @@ def _ahead_in_bucket(waitlist_id, score, seq, bucket_start):
     )
 
 
-def _standing_statement():
-    """An entry's position: 1 + the waiting entries in the buckets ahead + those ahead
-    inside its own bucket; and the number waiting in all. One statement, so that the two
-    agree (one snapshot) and the buckets are read once.
+def _position_statement():
+    """The position of the waiting entry at (score, seq): 1 + the waiting entries in the
+    buckets ahead + those ahead inside its own bucket, in one statement, so one snapshot.
 
-    Built once with bound parameters: this runs on every status page, and building a
-    statement costs more than running it.
+    Built once with bound parameters: building a statement costs more than running it.
     """
     buckets = LineBucket.__table__
     ahead_in_bucket = _ahead_in_bucket(
         bindparam("waitlist_id"), bindparam("score"), bindparam("seq"), bindparam("bucket_start")
     )
-    ahead_in_buckets = func.sum(buckets.c.count).filter(buckets.c.bucket < bindparam("bucket"))
-    return select(
-        literal(1) + func.coalesce(ahead_in_buckets, 0) + ahead_in_bucket,
-        func.coalesce(func.sum(buckets.c.count), 0),
-    ).where(buckets.c.waitlist_id == bindparam("waitlist_id"))
+    ahead_in_buckets = (
+        select(func.coalesce(func.sum(buckets.c.count), 0))
+        .where(buckets.c.waitlist_id == bindparam("waitlist_id"))
+        .where(buckets.c.bucket < bindparam("bucket"))
+        .scalar_subquery()
+    )
+    return select(literal(1) + ahead_in_buckets + ahead_in_bucket)
 
 
 # What the status API and page show of an entry. Not every column: each date and JSON
@@ -179,15 +179,15 @@ def _entry_standing_statement():
     )
 
 
-STANDING = _standing_statement()
+POSITION = _position_statement()
 ENTRY_STANDING = _entry_standing_statement()
 WAITING_COUNT = select(func.coalesce(func.sum(LineBucket.__table__.c.count), 0)).where(
     LineBucket.__table__.c.waitlist_id == bindparam("waitlist_id")
 )
 
 
-def standing(session: Session, waitlist_id: str, score: int, seq: int) -> tuple[int, int]:
-    """The position of the waiting entry at (score, seq), and how many are waiting."""
+def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
+    """The position of the waiting entry at (score, seq)."""
     bucket = bucket_of(score)
     params = {
         "waitlist_id": waitlist_id,
@@ -196,12 +196,7 @@ def standing(session: Session, waitlist_id: str, score: int, seq: int) -> tuple[
         "score": score,
         "seq": seq,
     }
-    position, waiting = session.connection().execute(STANDING, params).one()
-    return int(position), int(waiting)
-
-
-def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
-    return standing(session, waitlist_id, score, seq)[0]
+    return int(session.connection().execute(POSITION, params).scalar_one())
 
 
 def entry_standing(conn: Connection, waitlist_id: str, entry_id: str) -> Row | None:

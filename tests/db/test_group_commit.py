@@ -157,3 +157,48 @@ def test_while_another_holds_the_sqlite_write_lock_the_loop_keeps_running(app, m
     assert waited >= HOLD_SECONDS * 0.8
     assert longest_stall < HOLD_SECONDS / 2
     assert display_name(db, waitlist["id"]) == "Renamed"
+
+
+def rename_all(session, renames: list[tuple[str, str]]) -> list[int]:
+    """A batch function: every rename in one statement; refuses the batch if one is "Never"."""
+    if any(name == "Never" for _, name in renames):
+        raise ValueError("refused")
+    session.execute(
+        text("UPDATE waitlists SET display_name = :name WHERE id = :id"),
+        [{"id": waitlist_id, "name": name} for waitlist_id, name in renames],
+    )
+    return [len(renames)] * len(renames)
+
+
+def test_writes_of_one_kind_are_written_together_by_their_batch_function(app, make_waitlist):
+    db = app.state.db
+    ids = [make_waitlist(f"list-{i}")["id"] for i in range(4)]
+
+    async def main():
+        return await asyncio.gather(
+            *(db.write_together(rename_all, (i, f"Renamed {i}"), key="renames") for i in ids)
+        )
+
+    assert asyncio.run(main()) == [4, 4, 4, 4]  # one call for all four
+    assert [display_name(db, i) for i in ids] == [f"Renamed {i}" for i in ids]
+
+
+def test_a_refused_batch_is_written_again_one_by_one_and_only_the_refused_one_fails(
+    app, make_waitlist
+):
+    db = app.state.db
+    first, failing, last = (make_waitlist(slug)["id"] for slug in ("first", "failing", "last"))
+    failing_name = display_name(db, failing)
+
+    async def main():
+        return await asyncio.gather(
+            db.write_together(rename_all, (first, "First")),
+            db.write_together(rename_all, (failing, "Never")),
+            db.write_together(rename_all, (last, "Last")),
+            return_exceptions=True,
+        )
+
+    outcomes = asyncio.run(main())
+    assert outcomes[0] == 1 and outcomes[2] == 1  # each written alone
+    assert isinstance(outcomes[1], ValueError)
+    assert [display_name(db, i) for i in (first, failing, last)] == ["First", failing_name, "Last"]

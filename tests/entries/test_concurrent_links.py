@@ -173,7 +173,9 @@ def test_a_signup_through_the_link_of_someone_being_erased_joins_without_a_refer
             ctx_of(session).settings,
             JoinRequest(email="bob@example.com", referral_code=ada["referral_code"]),
         )
-        service.join(session, ctx_of(session), checked, ip_hash="bob", country=None)
+        service.join_all(
+            session, [service.Signup(ctx_of(session), checked, ip_hash="bob", country=None)]
+        )[0]
 
     race(app.state.db, erase_ada, then=bob_joins)
 

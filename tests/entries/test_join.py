@@ -2,12 +2,14 @@
 written with it, the states that refuse a signup, duplicates, the honeypot, promos,
 attribution and the client's country."""
 
+import asyncio
 import re
 import threading
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from waitline.db.models import Waitlist
 from waitline.entries.service import CODE_ALPHABET, DEFAULT_CONFIRMATION
@@ -392,3 +394,66 @@ def test_eight_simultaneous_joins_with_one_address_make_one_entry(
     assert len(stored.events("entry.created")) == 1
     assert len(stored.messages("welcome")) == 1
     assert _counters(app, waitlist["id"]) == (1, 1)
+
+
+def _join_together(app, path: str, emails: list[str]) -> list[httpx.Response]:
+    """Signups arriving at one moment, on one event loop: they wait for one write."""
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await asyncio.gather(*(c.post(path, json={"email": e}) for e in emails))
+
+    return asyncio.run(main())
+
+
+def test_signups_arriving_together_are_written_with_one_statement_each_kind(
+    url, app, open_waitlist, stored
+):
+    waitlist = open_waitlist()
+    statements = []
+
+    def note(_conn, _cursor, statement, *_):
+        statements.append(statement.split("(")[0].strip())
+
+    event.listen(app.state.db.engine, "before_cursor_execute", note)
+    try:
+        responses = _join_together(
+            app, url(waitlist, "/entries"), [f"p{i}@example.com" for i in range(5)]
+        )
+    finally:
+        event.remove(app.state.db.engine, "before_cursor_execute", note)
+
+    assert [r.status_code for r in responses] == [201] * 5
+    assert sorted(r.json()["position"] for r in responses) == [1, 2, 3, 4, 5]
+    assert statements.count("INSERT INTO entries") == 1
+    assert statements.count("INSERT INTO events") == 1
+    assert statements.count("INSERT INTO messages") == 1
+    # Each is told the position the line gives it: in the order of their seqs.
+    by_seq = sorted(stored.entries(), key=lambda e: e.seq)
+    told = {r.json()["id"]: r.json()["position"] for r in responses}
+    assert [told[e.id] for e in by_seq] == [1, 2, 3, 4, 5]
+    assert len(stored.messages("welcome")) == 5
+    assert _counters(app, waitlist["id"]) == (5, 5)
+
+
+def test_one_refused_signup_among_others_arriving_together_is_refused_alone(
+    url, app, open_waitlist, stored, join
+):
+    waitlist = open_waitlist()
+    join(waitlist, "ada@example.com")
+    emails = ["p1@example.com", "ADA@example.com", "p2@example.com", "p3@example.com"]
+
+    responses = _join_together(app, url(waitlist, "/entries"), emails)
+
+    assert [r.status_code for r in responses] == [201, 409, 201, 201]
+    assert responses[1].json()["code"] == "already_registered"
+    assert sorted(responses[i].json()["position"] for i in (0, 2, 3)) == [2, 3, 4]
+    assert sorted(e.email for e in stored.entries()) == [
+        "ada@example.com",
+        "p1@example.com",
+        "p2@example.com",
+        "p3@example.com",
+    ]
+    assert len(stored.events("entry.created")) == len(stored.messages("welcome")) == 4
+    assert _counters(app, waitlist["id"]) == (4, 4)

@@ -17,8 +17,14 @@ from waitline.waitlists.service import settings_view
 # Joins are drawn more often than anything else, so that lines grow and referrals chain.
 KINDS = ["join"] * 5 + ["confirm", "reject", "approve", "invite", "unsubscribe", "delete"]
 RULES = ["boost", "opt_in"]
+# (kind, target, referrer, how many join together: a batch of signups is one write).
 ops = st.lists(
-    st.tuples(st.sampled_from(KINDS + RULES), st.integers(0, 30), st.integers(-1, 30)),
+    st.tuples(
+        st.sampled_from(KINDS + RULES),
+        st.integers(0, 30),
+        st.integers(-1, 30),
+        st.integers(1, 3),
+    ),
     min_size=5,
     max_size=40,
 )
@@ -161,9 +167,8 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                 links,
                 clock.now(),
             )
-            kind, target, referrer_index = op
+            kind, target, referrer_index, together = op
             if kind == "join":
-                target %= 2  # one of two client IPs, so same-IP referrals happen
                 known = 0 <= referrer_index < len(order) and order[referrer_index] in people
                 referrer = order[referrer_index] if known else None
                 code = (
@@ -171,18 +176,30 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                     if referrer
                     else None
                 )
-                checked = check_join(
-                    ctx.settings, JoinRequest(email=f"p{number}@example.com", referral_code=code)
-                )
-                entry, position = service.join(
-                    session, ctx, checked, ip_hash=keyed_hash("k", str(target)), country=None
-                )
-                person = Person(entry.id, entry.seq, target, referrer)
-                people[entry.id] = person
-                order.append(entry.id)
-                settle_credit(person, people, boost, double_opt_in, same_ip_ok)
-                # The position a signup is told is the definition's too.
-                assert position == expected_positions(people, boost, double_opt_in)[entry.id]
+                signups = [
+                    service.Signup(
+                        ctx,
+                        check_join(
+                            ctx.settings,
+                            JoinRequest(email=f"p{number}-{i}@example.com", referral_code=code),
+                        ),
+                        # one of two client IPs, so same-IP referrals happen
+                        keyed_hash("k", str((target + i) % 2)),
+                        country=None,
+                    )
+                    for i in range(together)
+                ]
+                joined = service.join_all(session, signups)
+                for i, (entry, _) in enumerate(joined):
+                    person = Person(entry.id, entry.seq, (target + i) % 2, referrer)
+                    people[entry.id] = person
+                    order.append(entry.id)
+                    settle_credit(person, people, boost, double_opt_in, same_ip_ok)
+                # The position each signup is told is the definition's too.
+                expected = expected_positions(people, boost, double_opt_in)
+                assert [position for _, position in joined] == [
+                    expected[entry.id] for entry, _ in joined
+                ]
                 continue
             if not order:
                 continue

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from waitline.db.engine import WRITE, autocommit, is_sqlite, make_engine
-from waitline.db.group_commit import GroupCommits, LockWaitTooLong, run_batch
+from waitline.db.group_commit import Batch, GroupCommits, LockWaitTooLong, each, run_batch
 from waitline.db.write_lock import WriteLock
 from waitline.kit.errors import WaitlineError
 
@@ -84,10 +84,18 @@ class Database:
         signups): a transaction then holds one waitlist's row, so a long lock on one
         waitlist holds up only its own signups, and two transactions never take two
         waitlists' rows in opposite orders."""
-        return await self._group_commits.current(key).write(work)
+        return await self.write_together(each, work, key=key)
 
-    async def write_batch(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
-        """Every work in one transaction (see `run_batch`), written on the event loop.
+    async def write_together(self, batch: Batch, item: Any, *, key: str = "") -> Any:
+        """As `write`, for writes of one kind written together by one function:
+        `batch(session, items)` writes the items waiting at the same moment in one go, a
+        result for each; if it fails, each item is written alone, `batch(session, [item])`,
+        to undo only the one that failed. `item`'s result, or its exception."""
+        return await self._group_commits.current(key, batch).write(item)
+
+    async def write_batch(self, batch: Batch, items: list[Any]) -> list[tuple[bool, Any]]:
+        """`batch` of the items in one transaction (see `run_batch`), written on the event
+        loop.
 
         A thread would be slower by far under load: each database call lets go of the GIL,
         and a thread then waits for the busy event loop to hand it back before its next
@@ -101,14 +109,16 @@ class Database:
             try:
                 with self._committed(write=True) as session:
                     _wait_briefly_on_locks(session)
-                    return run_batch(session, works, inline=True, begin=_wait_briefly_on_locks)
+                    return run_batch(
+                        session, batch, items, inline=True, begin=_wait_briefly_on_locks
+                    )
             except LockWaitTooLong:
-                return await anyio.to_thread.run_sync(self._write_batch_now, works)
+                return await anyio.to_thread.run_sync(self._write_batch_now, batch, items)
         if not self.write_lock.acquire(blocking=False) and not await self._await_write_lock():
-            return [(False, _busy())] * len(works)
+            return [(False, _busy())] * len(items)
         try:
             with self._committed(write=True) as session:
-                return run_batch(session, works, inline=True)
+                return run_batch(session, batch, items, inline=True)
         finally:
             self.write_lock.release()
 
@@ -129,9 +139,9 @@ class Database:
         if not taking.cancelled() and taking.exception() is None and taking.result():
             self.write_lock.release()
 
-    def _write_batch_now(self, works: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+    def _write_batch_now(self, batch: Batch, items: list[Any]) -> list[tuple[bool, Any]]:
         with self._committed(write=True) as session:
-            return run_batch(session, works, inline=False)
+            return run_batch(session, batch, items, inline=False)
 
     def vacuum_analyze(self, *tables: str) -> None:
         """After a bulk change on PostgreSQL, what autovacuum would do later, now: fresh

@@ -12,8 +12,7 @@ from waitline.kit.ids import new_id
 INSERT_MESSAGE = insert(Message.__table__)
 
 
-def queue_message(
-    session: Session,
+def new_message(
     *,
     workspace_id: str,
     template: str,
@@ -22,22 +21,31 @@ def queue_message(
     now: datetime,
     waitlist_id: str | None = None,
     entry_id: str | None = None,
-) -> str:
-    message_id = new_id()
-    session.connection().execute(
-        INSERT_MESSAGE,
-        {
-            "id": message_id,
-            "workspace_id": workspace_id,
-            "waitlist_id": waitlist_id,
-            "entry_id": entry_id,
-            "template": template,
-            "to_address": to_address,
-            "data": data,
-            "status": "queued",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-    )
-    return message_id
+) -> dict[str, Any]:
+    """A queued message's row, for `queue_messages`."""
+    return {
+        "id": new_id(),
+        "workspace_id": workspace_id,
+        "waitlist_id": waitlist_id,
+        "entry_id": entry_id,
+        "template": template,
+        "to_address": to_address,
+        "data": data,
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def queue_messages(session: Session, messages: list[dict[str, Any]]) -> None:
+    """Queue messages (`new_message`); many at once are one statement."""
+    if messages:
+        session.connection().execute(INSERT_MESSAGE, messages)
+
+
+def queue_message(session: Session, **fields: Any) -> str:
+    """Queue one message (the fields of `new_message`); its id."""
+    message = new_message(**fields)
+    queue_messages(session, [message])
+    return message["id"]

@@ -10,6 +10,7 @@ one SQL statement, so it reads one consistent snapshot.
 """
 
 from bisect import bisect_left
+from collections import Counter
 
 from sqlalchemy import (
     BigInteger,
@@ -82,6 +83,13 @@ def add_to_bucket(session: Session, waitlist_id: str, score: int, delta: int) ->
         "count",
         delta,
     )
+
+
+def add_to_buckets(session: Session, waitlist_id: str, scores: list[int]) -> None:
+    """Count entries into the buckets of their scores, with one statement per bucket: new
+    entries, at the back of the line, nearly all fall in one."""
+    for bucket, count in Counter(bucket_of(score) for score in scores).items():
+        bump(session, LineBucket, {"waitlist_id": waitlist_id, "bucket": bucket}, "count", count)
 
 
 def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_score: int) -> None:

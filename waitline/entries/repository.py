@@ -3,7 +3,8 @@
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,24 +42,34 @@ def email_taken(session: Session, waitlist_id: str, email_normalized: str) -> bo
     return session.connection().execute(EMAIL_TAKEN, params).first() is not None
 
 
-def insert_entry(session: Session, values: dict[str, Any]) -> bool:
-    """Insert an entry, unless its email is already on its waitlist: whether it was."""
+def insert_entries(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert entries, each unless its email is already on its waitlist: how many were.
+
+    On SQLite, one statement of many rows, RETURNING the ids. Not on PostgreSQL: psycopg
+    parses a statement's placeholders in Python, and caches that only for short ones, so a
+    statement of 64 rows cost 35 ms to send. There, the rows go as one statement run many
+    times (psycopg sends them all in one round trip), then the inserted ones are counted
+    (RETURNING rather than the row count, which psycopg leaves at -1 once it has prepared
+    the statement)."""
     connection = session.connection()
-    inserted = connection.execute(_insert_entry(connection.dialect.name), values)
-    return inserted.first() is not None
+    if connection.dialect.name != "postgresql":
+        return len(
+            connection.execute(_insert_entries("sqlite").returning(_entries.c.id), rows).all()
+        )
+    connection.execute(_insert_entries("postgresql"), rows)
+    return connection.execute(COUNT_OF_IDS, {"ids": [row["id"] for row in rows]}).scalar_one()
+
+
+COUNT_OF_IDS = select(func.count()).where(
+    _entries.c.id == any_(bindparam("ids", type_=ARRAY(String)))
+)
 
 
 @cache
-def _insert_entry(dialect: str):
+def _insert_entries(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # RETURNING rather than the row count, which psycopg leaves at -1 once it has
-    # prepared the statement (after a few runs on one connection).
-    return (
-        insert(_entries)
-        .on_conflict_do_nothing(
-            index_elements=[_entries.c.waitlist_id, _entries.c.email_normalized]
-        )
-        .returning(_entries.c.id)
+    return insert(_entries).on_conflict_do_nothing(
+        index_elements=[_entries.c.waitlist_id, _entries.c.email_normalized]
     )
 
 

@@ -163,10 +163,9 @@ async def join_waitlist(
             verify_captcha, ctx.settings.captcha, secret, body.captcha_token, client.ip, settings
         )
     ip_hash = client.ip_hash(settings.resolved_secret_key)
-    entry, position = await db.write(
-        lambda session: service.join(
-            session, ctx, checked, ip_hash=ip_hash, country=client.country
-        ),
+    entry, position = await db.write_together(
+        service.join_all,
+        service.Signup(ctx, checked, ip_hash=ip_hash, country=client.country),
         key=ctx.waitlist.id,
     )
     status_token = ctx.links.status_token(entry.id, ctx.waitlist.id, now)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from waitline.db.counters import COUNTERS_ONLY
 from waitline.db.models import Entry, Waitlist, Workspace
-from waitline.email.outbox import queue_message
+from waitline.email.outbox import new_message, queue_messages
 from waitline.entries import line, repository
 from waitline.entries.checks import CheckedJoin
 from waitline.entries.emails import CheckedEmail
@@ -22,7 +22,7 @@ from waitline.entries.tokens import EntryToken, confirm_token_expired, read_toke
 from waitline.kit.errors import Conflict, NotFound, WaitlineError
 from waitline.kit.fields import NUL
 from waitline.kit.ids import new_id
-from waitline.outbox.service import record_event
+from waitline.outbox.service import new_event, record_events
 from waitline.waitlists.schemas import WaitlistSettings
 from waitline.waitlists.service import settings_view
 from waitline.workspaces import repository as workspaces
@@ -154,37 +154,48 @@ class NewEntry:
     created_at: datetime | None = None
 
 
-def join(
-    session: Session,
-    ctx: WaitlistContext,
-    checked: CheckedJoin,
-    *,
-    ip_hash: str | None,
-    country: str | None,
-) -> tuple[Entry, int | None]:
-    """Put a person who signed up in line; credit whoever referred them if they start
-    waiting now."""
-    request = checked.request
-    referrer = (
-        repository.referrer_by_code(session, ctx.waitlist.id, request.referral_code.strip().lower())
-        if request.referral_code
-        else None
-    )
-    new = NewEntry(
-        email=checked.email,
-        source=request.source,
-        name=checked.name,
-        phone=request.phone,
-        interest=request.interest,
-        referrer=request.referrer,
-        utm=request.utm.model_dump() if request.utm else None,
-        metadata=checked.metadata,
-        promo=request.promo,
-        variant_id=request.variant_id,
-        country=country,
-        ip_hash=ip_hash,
-    )
-    return add_entry(session, ctx, new, referred_by=referrer)
+@dataclass(frozen=True)
+class Signup:
+    """A signup that passed its checks, waiting for its transaction (`join_all`)."""
+
+    ctx: WaitlistContext
+    checked: CheckedJoin
+    ip_hash: str | None
+    country: str | None
+
+
+def join_all(session: Session, signups: list[Signup]) -> list[tuple[Entry, int | None]]:
+    """Put people who signed up in line, in one go (`add_entries`), crediting whoever
+    referred them if they start waiting now. Signups batched together came to one waitlist
+    within milliseconds of each other: they are written with the first one's context (its
+    time; the waitlist's settings are read again as the batch is written)."""
+    ctx = signups[0].ctx
+    people = []
+    for signup in signups:
+        request = signup.checked.request
+        referrer = (
+            repository.referrer_by_code(
+                session, ctx.waitlist.id, request.referral_code.strip().lower()
+            )
+            if request.referral_code
+            else None
+        )
+        new = NewEntry(
+            email=signup.checked.email,
+            source=request.source,
+            name=signup.checked.name,
+            phone=request.phone,
+            interest=request.interest,
+            referrer=request.referrer,
+            utm=request.utm.model_dump() if request.utm else None,
+            metadata=signup.checked.metadata,
+            promo=request.promo,
+            variant_id=request.variant_id,
+            country=signup.country,
+            ip_hash=signup.ip_hash,
+        )
+        people.append((new, referrer))
+    return add_entries(session, ctx, people)
 
 
 def awaits_confirmation(entry: Entry) -> bool:
@@ -201,36 +212,86 @@ def add_entry(
     referred_by: Any = None,
     signup: bool = True,
 ) -> tuple[Entry, int | None]:
-    """The one way an entry is born: its seq, its place in line, the referral credit it
-    gives (`referred_by` is a row with the referrer's `id` and `ip_hash`), its event and
-    its first email. `signup=False` is the team adding people (an import): the waitlist
-    need not be open, though `max_entries` still holds.
+    """`add_entries` for one person."""
+    return add_entries(session, ctx, [(new, referred_by)], signup=signup)[0]
+
+
+def add_entries(
+    session: Session,
+    ctx: WaitlistContext,
+    people: list[tuple[NewEntry, Any]],
+    *,
+    signup: bool = True,
+) -> list[tuple[Entry, int | None]]:
+    """The one way entries are born: each one's seq, its place in line, the referral credit
+    it gives (each person comes with the row of whoever referred them, with `id` and
+    `ip_hash`, or None), its event and its first email. `signup=False` is the team adding
+    people (an import): the waitlist need not be open, though `max_entries` still holds.
+
+    Many people are written with a statement per kind of row, not per person: a batch of
+    signups. If one of them is refused, all are (the caller writes them again one by one to
+    find which, as `Database.write_together` does).
 
     Every rule is applied as the waitlist's settings are inside this transaction, not as
     they were when the request began: a change committed in between (double opt-in turned
-    on, a lower `max_entries`) holds for this entry too.
+    on, a lower `max_entries`) holds for these entries too.
 
-    A refusal may leave changes behind (the seq taken): the caller rolls back, to a
+    A refusal may leave changes behind (the seqs taken): the caller rolls back, to a
     savepoint or all of it, as `Database.write` and imports do."""
     waitlist = ctx.waitlist
     try:
-        seq, ctx = _take_seq(session, ctx, require_open=signup)
+        last_seq, ctx = _take_seqs(session, ctx, len(people), require_open=signup)
     except WaitlineError:  # closed or full; but someone already on the list hears so first
-        if repository.email_taken(session, waitlist.id, new.email.normalized):
-            raise _already_registered() from None
+        for new, _ in people:
+            if repository.email_taken(session, waitlist.id, new.email.normalized):
+                raise _already_registered() from None
         raise
-    settings, now = ctx.settings, ctx.now
-    waiting = line.is_waiting(
-        status=new.status,
-        invited=new.invited_at is not None,
-        unsubscribed=new.unsubscribed_at is not None,
-        verified=new.verified,
-        double_opt_in=settings.double_opt_in,
+    first_seq = last_seq - len(people) + 1
+    rows = [
+        _entry_row(ctx, new, seq, referred_by)
+        for seq, (new, referred_by) in enumerate(people, start=first_seq)
+    ]
+    # Each email's uniqueness is checked by the insert itself, concurrent signups included.
+    if repository.insert_entries(session, rows) < len(rows):
+        raise _already_registered()
+    entries = [Entry(**{_attribute(k): v for k, v in row.items()}) for row in rows]
+    waiting = [entry for entry in entries if entry.waiting]
+    line.add_to_buckets(session, waitlist.id, [entry.score for entry in waiting])
+    for entry, (new, referred_by) in zip(entries, people, strict=True):
+        if (
+            entry.waiting
+            and referred_by
+            and credit_allowed(
+                referred_by.ip_hash, new.ip_hash, ctx.settings.referral_same_ip_credit
+            )
+        ):
+            _credit(session, ctx, referrer_id=referred_by.id, referred=entry)
+    # New entries are last in line, in the order of their seqs: each one's score is its seq,
+    # the highest, and everyone else's score is at most their own, lower, seq. So the last
+    # one's position is the number waiting, which needs no walk of the index in its bucket.
+    positions: dict[str, int] = {}
+    if waiting:
+        count = line.waiting_count(session, waitlist.id)
+        first = count - len(waiting) + 1
+        positions = {entry.id: position for position, entry in enumerate(waiting, start=first)}
+    placed = [(entry, positions.get(entry.id)) for entry in entries]
+    record_events(
+        session,
+        [entry_event(ctx, "entry.created", entry, position) for entry, position in placed],
     )
-    values: dict[str, Any] = {
+    queue_messages(
+        session, [m for entry, position in placed if (m := _first_message(ctx, entry, position))]
+    )
+    return placed
+
+
+def _entry_row(ctx: WaitlistContext, new: NewEntry, seq: int, referred_by: Any) -> dict[str, Any]:
+    """The entries row of a new entry, by column name."""
+    now = ctx.now
+    return {
         "id": new_id(),
-        "waitlist_id": waitlist.id,
-        "workspace_id": waitlist.workspace_id,
+        "waitlist_id": ctx.waitlist.id,
+        "workspace_id": ctx.waitlist.workspace_id,
         "seq": seq,
         "email": new.email.address,
         "email_normalized": new.email.normalized,
@@ -245,55 +306,48 @@ def add_entry(
         "referred_by_entry_id": referred_by.id if referred_by else None,
         "referral_credited": False,
         "score": seq,
-        "waiting": waiting,
+        "waiting": line.is_waiting(
+            status=new.status,
+            invited=new.invited_at is not None,
+            unsubscribed=new.unsubscribed_at is not None,
+            verified=new.verified,
+            double_opt_in=ctx.settings.double_opt_in,
+        ),
         "status": new.status,
         "verified": new.verified,
         "verified_at": new.verified_at,
         "invited_at": new.invited_at,
         "invited_to_app_slug": new.invited_to_app_slug,
         "unsubscribed_at": new.unsubscribed_at,
-        "coupon": _coupon(settings, new.promo, now),
+        "coupon": _coupon(ctx.settings, new.promo, now),
         "variant_id": new.variant_id,
         "country": new.country,
-        "metadata_": new.metadata,
+        "metadata": new.metadata,
         "ip_hash": new.ip_hash,
         "created_at": new.created_at or now,
         "updated_at": now,
     }
-    # The email's uniqueness is checked by the insert itself, concurrent signups included.
-    if not repository.insert_entry(session, {_column(k): v for k, v in values.items()}):
-        raise _already_registered()
-    entry = Entry(**values)
-    if waiting:
-        line.add_to_bucket(session, waitlist.id, entry.score, +1)
-        if referred_by and credit_allowed(
-            referred_by.ip_hash, new.ip_hash, settings.referral_same_ip_credit
-        ):
-            _credit(session, ctx, referrer_id=referred_by.id, referred=entry)
-    # A new entry is last in line: its score is its seq, the highest, and everyone else's
-    # score is at most their own, lower, seq. So its position is the number waiting, which
-    # needs no walk of the index inside its bucket.
-    position = line.waiting_count(session, waitlist.id) if waiting else None
-    record_entry_event(session, ctx, "entry.created", entry, position)
-    if settings.double_opt_in and not entry.verified:
-        mail(
-            session,
-            ctx,
-            entry,
-            "verify",
-            position,
-            confirm_url=ctx.links.confirm_url(entry.id, waitlist.id, now),
-        )
-    elif waiting:
-        mail(session, ctx, entry, "welcome", position)
-    return entry, position
+
+
+def _first_message(ctx: WaitlistContext, entry: Entry, position: int | None):
+    """A new entry's first email: the link to confirm under double opt-in, else a welcome
+    once it waits; None if there is none to send."""
+    if ctx.settings.double_opt_in and not entry.verified:
+        confirm_url = ctx.links.confirm_url(entry.id, ctx.waitlist.id, ctx.now)
+        return message_for(ctx, entry, "verify", position, confirm_url=confirm_url)
+    if entry.waiting:
+        return message_for(ctx, entry, "welcome", position)
+    return None
 
 
 _waitlists = Waitlist.__table__
 TAKE_SEQ = (
     update(_waitlists)
     .where(_waitlists.c.id == bindparam("waitlist_id"))
-    .values(last_seq=_waitlists.c.last_seq + 1, entry_count=_waitlists.c.entry_count + 1)
+    .values(
+        last_seq=_waitlists.c.last_seq + bindparam("count"),
+        entry_count=_waitlists.c.entry_count + bindparam("count"),
+    )
     .returning(
         _waitlists.c.last_seq,
         _waitlists.c.entry_count,
@@ -304,15 +358,17 @@ TAKE_SEQ = (
 )
 
 
-def _take_seq(
-    session: Session, ctx: WaitlistContext, *, require_open: bool = True
+def _take_seqs(
+    session: Session, ctx: WaitlistContext, count: int, *, require_open: bool = True
 ) -> tuple[int, WaitlistContext]:
-    """The next signup order, and the context with the waitlist's settings as they are now.
+    """The last of the next `count` signup orders, and the context with the waitlist's
+    settings as they are now.
 
     The update locks the waitlist's row until the transaction ends, so the status and
     settings it returns are the last committed ones and stay so while the entry is
     written; `status` and `max_entries` are enforced here for that reason."""
-    counters = session.connection().execute(TAKE_SEQ, {"waitlist_id": ctx.waitlist.id}).first()
+    params = {"waitlist_id": ctx.waitlist.id, "count": count}
+    counters = session.connection().execute(TAKE_SEQ, params).first()
     if counters is None:  # deleted since the request (or this process's cache) found it
         raise _no_waitlist()
     if counters.settings != ctx.waitlist.settings:  # changed since the request read them
@@ -516,6 +572,24 @@ def entry_out(ctx: WaitlistContext, entry: Entry, position: int | None) -> Entry
     )
 
 
+def entry_event(
+    ctx: WaitlistContext,
+    type_: str,
+    entry: Entry,
+    position: int | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An event about an entry, for `record_events`."""
+    return new_event(
+        workspace_id=ctx.workspace.id,
+        waitlist_id=ctx.waitlist.id,
+        entry_id=entry.id,
+        type=type_,
+        data=entry_out(ctx, entry, position).model_dump(mode="json") | extra,
+        now=ctx.now,
+    )
+
+
 def record_entry_event(
     session: Session,
     ctx: WaitlistContext,
@@ -524,13 +598,41 @@ def record_entry_event(
     position: int | None,
     **extra: Any,
 ) -> None:
-    data = entry_out(ctx, entry, position).model_dump(mode="json") | extra
-    record_event(
-        session,
+    record_events(session, [entry_event(ctx, type_, entry, position, **extra)])
+
+
+def message_for(
+    ctx: WaitlistContext,
+    entry: Entry,
+    template: str,
+    position: int | None,
+    **links: str,
+) -> dict[str, Any] | None:
+    """A message to queue (`queue_messages`), or None: the person left, the team switched
+    this kind of email off, or the change is being made quietly."""
+    if not ctx.send_email or entry.unsubscribed_at is not None:
+        return None
+    if template not in TRANSACTIONAL_TEMPLATES and not (
+        ctx.workspace_settings.notifications_enabled and getattr(ctx.settings.emails, template)
+    ):
+        return None
+    data = {
+        "name": entry.name,
+        "email": entry.email,
+        "waitlist_name": ctx.waitlist.display_name,
+        "position": position,
+        "referral_count": entry.referral_count,
+        "referral_link": ctx.referral_link(entry.referral_code),
+        "status_url": ctx.status_url(entry.id),
+        "unsubscribe_url": ctx.links.unsubscribe_url(entry.id, ctx.waitlist.id, ctx.now),
+        **links,
+    }
+    return new_message(
         workspace_id=ctx.workspace.id,
         waitlist_id=ctx.waitlist.id,
         entry_id=entry.id,
-        type=type_,
+        template=template,
+        to_address=entry.email,
         data=data,
         now=ctx.now,
     )
@@ -544,35 +646,10 @@ def mail(
     position: int | None,
     **links: str,
 ) -> None:
-    """Queue a message unless the person left, the team switched this kind of email off,
-    or the change is being made quietly."""
-    if not ctx.send_email or entry.unsubscribed_at is not None:
-        return
-    if template not in TRANSACTIONAL_TEMPLATES and not (
-        ctx.workspace_settings.notifications_enabled and getattr(ctx.settings.emails, template)
-    ):
-        return
-    data = {
-        "name": entry.name,
-        "email": entry.email,
-        "waitlist_name": ctx.waitlist.display_name,
-        "position": position,
-        "referral_count": entry.referral_count,
-        "referral_link": ctx.referral_link(entry.referral_code),
-        "status_url": ctx.status_url(entry.id),
-        "unsubscribe_url": ctx.links.unsubscribe_url(entry.id, ctx.waitlist.id, ctx.now),
-        **links,
-    }
-    queue_message(
-        session,
-        workspace_id=ctx.workspace.id,
-        waitlist_id=ctx.waitlist.id,
-        entry_id=entry.id,
-        template=template,
-        to_address=entry.email,
-        data=data,
-        now=ctx.now,
-    )
+    """Queue a message (`message_for`), if there is one to send."""
+    message = message_for(ctx, entry, template, position, **links)
+    if message is not None:
+        queue_messages(session, [message])
 
 
 def _coupon(
@@ -599,8 +676,9 @@ def random_code(length: int) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
-def _column(attribute: str) -> str:
-    return "metadata" if attribute == "metadata_" else attribute
+def _attribute(column: str) -> str:
+    """The Entry attribute of a column: `metadata` is a name SQLAlchemy keeps for itself."""
+    return "metadata_" if column == "metadata" else column
 
 
 def _no_waitlist() -> NotFound:
@@ -676,8 +754,7 @@ def delete_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
         line.add_to_bucket(session, entry.waitlist_id, entry.score, -1)
     withdraw_credit_of_deleted(session, ctx, entry)
     # The person is being erased: the event names the entry, not who they were.
-    record_event(
-        session,
+    deleted = new_event(
         workspace_id=ctx.workspace.id,
         waitlist_id=ctx.waitlist.id,
         entry_id=entry.id,
@@ -685,6 +762,7 @@ def delete_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
         data={"id": entry.id, "waitlist_id": entry.waitlist_id},
         now=ctx.now,
     )
+    record_events(session, [deleted])
     session.execute(
         update(Waitlist)
         .where(Waitlist.id == entry.waitlist_id)

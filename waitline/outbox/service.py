@@ -27,8 +27,7 @@ EVENT_TYPES = (
 )
 
 
-def record_event(
-    session: Session,
+def new_event(
     *,
     workspace_id: str,
     type: str,
@@ -36,24 +35,33 @@ def record_event(
     now: datetime,
     waitlist_id: str | None = None,
     entry_id: str | None = None,
-) -> str:
-    """Add an event to the current transaction: it commits, or vanishes, with the change."""
+) -> dict[str, Any]:
+    """An event's row, for `record_events`."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    event_id = new_id()
-    session.connection().execute(
-        INSERT_EVENT,
-        {
-            "id": event_id,
-            "workspace_id": workspace_id,
-            "waitlist_id": waitlist_id,
-            "entry_id": entry_id,
-            "type": type,
-            "data": data,
-            "created_at": now,
-        },
-    )
-    return event_id
+    return {
+        "id": new_id(),
+        "workspace_id": workspace_id,
+        "waitlist_id": waitlist_id,
+        "entry_id": entry_id,
+        "type": type,
+        "data": data,
+        "created_at": now,
+    }
+
+
+def record_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """Add events (`new_event`) to the current transaction: they commit, or vanish, with the
+    change. Many at once are one statement (a batch of signups)."""
+    if events:
+        session.connection().execute(INSERT_EVENT, events)
+
+
+def record_event(session: Session, **fields: Any) -> str:
+    """Add one event (the fields of `new_event`) to the current transaction; its id."""
+    event = new_event(**fields)
+    record_events(session, [event])
+    return event["id"]
 
 
 # What an entry's events hold about the person, as given by them or derived from them;

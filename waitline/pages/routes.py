@@ -138,10 +138,9 @@ async def signup(
                 settings,
             )
         ip_hash = client.ip_hash(settings.resolved_secret_key)
-        entry, _ = await db.write(
-            lambda session: service.join(
-                session, ctx, checked, ip_hash=ip_hash, country=client.country
-            ),
+        entry, _ = await db.write_together(
+            service.join_all,
+            service.Signup(ctx, checked, ip_hash=ip_hash, country=client.country),
             key=ctx.waitlist.id,
         )
     except WaitlineError as error:

@@ -7,8 +7,9 @@ import asyncio
 from datetime import timedelta
 
 import anyio
+from sqlalchemy import event
 
-from waitline.email.repository import finish_claimed
+from waitline.email.repository import Outcome, finish_all_claimed, finish_claimed
 from waitline.email.sender import _deliver, claim, send_mail
 from waitline.email.transport import SmtpTarget
 from waitline.outbox.worker import Worker, default_jobs
@@ -146,6 +147,41 @@ def test_an_outcome_recorded_after_the_message_was_erased_leaves_it_erased(
     assert recorded is False
     (row,) = stored()
     assert (row.status, row.to_address, row.subject) == ("erased", "[erased]", None)
+
+
+def test_outcomes_written_together_take_a_statement_for_each_set_of_columns(
+    app, open_waitlist, join, admin, stored, clock, settings
+):
+    waitlist = open_waitlist()
+    people = [join(waitlist, f"p{n}@example.com") for n in range(5)]
+    now = clock.now()
+    _, items = claim(app.state.db, now, now + timedelta(minutes=2), 100, settings.base_url)
+    admin.erase(waitlist, people[4]["id"])
+    sent, retried, erased = items[:2], items[2:4], items[4]
+    statements = []
+
+    def note(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(app.state.db.engine, "before_cursor_execute", note)
+    try:
+        with app.state.db.transaction() as session:
+            updated = finish_all_claimed(
+                session,
+                [Outcome(i.id, i.claimed_until, {"status": "sent", "subject": "Hi"}) for i in sent]
+                + [Outcome(i.id, i.claimed_until, {"attempts": 1}) for i in retried]
+                + [Outcome(erased.id, erased.claimed_until, {"status": "sent", "subject": "Hi"})],
+            )
+    finally:
+        event.remove(app.state.db.engine, "before_cursor_execute", note)
+
+    assert updated == 4  # the erased one is left as it is
+    assert len([s for s in statements if s.startswith("UPDATE messages")]) == 2
+    rows = {row.id: row for row in stored()}
+    assert [(rows[i.id].status, rows[i.id].subject) for i in sent] == [("sent", "Hi")] * 2
+    assert [(rows[i.id].status, rows[i.id].attempts) for i in retried] == [("queued", 1)] * 2
+    assert all(rows[i.id].locked_until is None for i in sent + retried)
+    assert rows[erased.id].status == "erased"
 
 
 def test_two_workers_at_once_send_each_message_exactly_once(

@@ -21,11 +21,16 @@ UNSUBSCRIBABLE = frozenset({"welcome", "referral_credited", "approved", "rejecte
 # source, compiled anew; the least used are dropped past this many.
 COMPILED_KEPT = 256
 
+# Their loader reads the package's own files (the layout), which change only with a new
+# release: no need to look at the file's time again before every message.
 _html = ImmutableSandboxedEnvironment(
-    loader=FileSystemLoader(BUILT_IN), autoescape=True, undefined=StrictUndefined
+    loader=FileSystemLoader(BUILT_IN), autoescape=True, undefined=StrictUndefined, auto_reload=False
 )
 _text = ImmutableSandboxedEnvironment(
-    loader=FileSystemLoader(BUILT_IN), autoescape=False, undefined=StrictUndefined
+    loader=FileSystemLoader(BUILT_IN),
+    autoescape=False,
+    undefined=StrictUndefined,
+    auto_reload=False,
 )
 
 

@@ -1,9 +1,11 @@
 """Statements for email: the queue of messages and a workspace's own templates."""
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.models import EmailTemplate, Entry, Message, Workspace
@@ -83,16 +85,41 @@ def finish_claimed(
     A message erased meanwhile (status `erased`), or claimed again by another worker after
     our lease ran out, is left as it is. True when the row was updated.
     """
-    result = session.execute(
-        update(_messages)
-        .where(
-            _messages.c.id == message_id,
-            _messages.c.status == "queued",
-            _messages.c.locked_until == claimed_until,
+    return finish_all_claimed(session, [Outcome(message_id, claimed_until, values)]) == 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a claimed message: the columns to set on it (`finish_claimed`)."""
+
+    message_id: str
+    claimed_until: datetime
+    values: dict[str, Any]
+
+
+# The columns set come with the parameters: one statement for any outcome.
+FINISH_CLAIMED = update(_messages).where(
+    _messages.c.id == bindparam("claimed_id"),
+    _messages.c.status == "queued",
+    _messages.c.locked_until == bindparam("claimed_until"),
+)
+
+
+def finish_all_claimed(session: Session, outcomes: list[Outcome]) -> int:
+    """`finish_claimed` for many messages: one statement run many times for the outcomes
+    that set the same columns. How many rows were updated."""
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    for outcome in outcomes:
+        by_columns[frozenset(outcome.values)].append(
+            {
+                "claimed_id": outcome.message_id,
+                "claimed_until": outcome.claimed_until,
+                "locked_until": None,
+                **outcome.values,
+            }
         )
-        .values(locked_until=None, **values)
-    )
-    return result.rowcount == 1
+    connection = session.connection()
+    return sum(connection.execute(FINISH_CLAIMED, rows).rowcount for rows in by_columns.values())
 
 
 def messages_stmt(workspace_id: str, status: str | None):

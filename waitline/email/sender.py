@@ -240,11 +240,18 @@ def describe(exc: Exception) -> str:
 
 
 async def _record(worker: "Worker", item: Outgoing, **values: Any) -> None:
-    """Outcomes that come in at the same moment share one transaction (`Database.write`):
-    a commit for each message took SQLite's write lock as often as the signups the mail
-    was for. Shielded: a worker told to stop still writes what it has sent."""
+    """Outcomes that come in at the same moment are written together
+    (`Database.write_together`): a commit for each message took SQLite's write lock as
+    often as the signups the mail was for. Shielded: a worker told to stop still writes
+    what it has sent."""
     with anyio.CancelScope(shield=True):
-        await worker.db.write(
-            lambda session: repository.finish_claimed(session, item.id, item.claimed_until, values),
+        await worker.db.write_together(
+            _finish_all,
+            repository.Outcome(item.id, item.claimed_until, values),
             key=MAIL_OUTCOMES,
         )
+
+
+def _finish_all(session: Session, outcomes: list[repository.Outcome]) -> list[None]:
+    repository.finish_all_claimed(session, outcomes)
+    return [None] * len(outcomes)

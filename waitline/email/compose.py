@@ -57,6 +57,12 @@ class ParsedHeaders(HeaderRegistry):
         self._parsed.cache_clear()
 
 
+@lru_cache(maxsize=ParsedHeaders.KEPT)
+def _mailbox(display_name: str, address: str) -> str:
+    """`Name <address>`, quoted as needed: as a string, so its parsed header is kept."""
+    return str(Address(display_name, addr_spec=address))
+
+
 _headers = ParsedHeaders()
 _headers.map_to_type("list-unsubscribe", UnfoldedHeader)
 # The header objects keep their class when aiosmtplib flattens with its own policy.
@@ -103,7 +109,7 @@ def compose(
 ) -> EmailMessage:
     """The message to hand to SMTP; raises ValueError for a header it cannot carry."""
     message = EmailMessage(policy=POLICY)
-    message["From"] = Address(sender.display_name, addr_spec=sender.address)
+    message["From"] = _mailbox(sender.display_name, sender.address)
     message["To"] = to_address
     if sender.reply_to:
         message["Reply-To"] = sender.reply_to

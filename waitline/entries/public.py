@@ -5,10 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from waitline.db.models import Waitlist
 from waitline.kit.crypto import keyed_hash
 from waitline.kit.middleware import add_response_headers
-from waitline.waitlists.service import settings_view
+from waitline.waitlists.schemas import WaitlistSettings
 
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_MAX_AGE = "600"
@@ -38,14 +37,14 @@ def limit_public(request: Request, client: Client, policy: str, key: str = "") -
     request.app.state.limiter.enforce(request.state, policy, limit, f"{client.ip}|{key}")
 
 
-def origin_allowed(waitlist: Waitlist, origin: str | None) -> bool:
-    allowed = settings_view(waitlist.settings).allowed_origins
+def origin_allowed(settings: WaitlistSettings, origin: str | None) -> bool:
+    allowed = settings.allowed_origins
     return origin is not None and (not allowed or origin.rstrip("/").lower() in allowed)
 
 
-def allow_cors(request: Request, waitlist: Waitlist, client: Client) -> None:
+def allow_cors(request: Request, settings: WaitlistSettings, client: Client) -> None:
     """Let a browser page on an allowed origin read this answer (errors included)."""
-    if origin_allowed(waitlist, client.origin):
+    if origin_allowed(settings, client.origin):
         add_response_headers(
             request.state,
             {"Access-Control-Allow-Origin": client.origin, "Vary": "Origin"},
@@ -53,9 +52,9 @@ def allow_cors(request: Request, waitlist: Waitlist, client: Client) -> None:
 
 
 def preflight_headers(
-    waitlist: Waitlist, origin: str | None, requested_headers: str | None
+    settings: WaitlistSettings, origin: str | None, requested_headers: str | None
 ) -> dict[str, str]:
-    if not origin_allowed(waitlist, origin):
+    if not origin_allowed(settings, origin):
         return {"Vary": "Origin"}
     return {
         "Access-Control-Allow-Origin": origin,

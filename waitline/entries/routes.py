@@ -25,7 +25,7 @@ from waitline.kit.dependencies import AppSettings, Db, Now
 from waitline.kit.errors import WaitlineError, problem_responses
 from waitline.kit.ids import new_id
 from waitline.waitlists.schemas import PublicInfo
-from waitline.waitlists.service import captcha_secret, public_info
+from waitline.waitlists.service import captcha_secret, public_info, settings_view
 from waitline.waitlists.variants import choose_variant, count_impression_now, variants_of
 
 router = APIRouter(tags=["public"])
@@ -48,8 +48,9 @@ def _public_waitlist(request: Request, db, workspace_slug: str, waitlist_slug: s
 def _context(request: Request, db, client, workspace_slug: str, waitlist_slug: str, now):
     """The waitlist the path names, with CORS allowed for its origins."""
     workspace, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
-    allow_cors(request, waitlist, client)
-    return WaitlistContext.of(workspace, waitlist, _links(request), now)
+    ctx = WaitlistContext.of(workspace, waitlist, _links(request), now)
+    allow_cors(request, ctx.settings, client)
+    return ctx
 
 
 def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitlist_slug: str):
@@ -65,7 +66,7 @@ def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitl
             except WaitlineError:  # no such waitlist, or moved: no origins to allow
                 waitlist = None
             if waitlist is not None:
-                allow_cors(request, waitlist, client)
+                allow_cors(request, settings_view(waitlist.settings), client)
         raise
 
 
@@ -92,7 +93,7 @@ async def preflight(request: Request, workspace_slug: str, waitlist_slug: str, d
     """CORS preflight: allowed when `allowed_origins` is empty or names the origin."""
     _, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
     headers = preflight_headers(
-        waitlist,
+        settings_view(waitlist.settings),
         request.headers.get("origin"),
         request.headers.get("access-control-request-headers"),
     )

@@ -6,7 +6,7 @@ again; each kind has its own salt, so one kind cannot be used as another.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -27,7 +27,14 @@ def _serializer(secret_key: str, kind: str) -> URLSafeSerializer:
 
 
 def make_token(secret_key: str, kind: str, entry_id: str, waitlist_id: str, now: datetime) -> str:
-    return _serializer(secret_key, kind).dumps([entry_id, waitlist_id, int(now.timestamp())])
+    return _signed(secret_key, kind, entry_id, waitlist_id, int(now.timestamp()))
+
+
+@lru_cache(maxsize=1024)
+def _signed(secret_key: str, kind: str, entry_id: str, waitlist_id: str, issued_at: int) -> str:
+    """Kept a little while: a signup's status link goes in its welcome mail and in its
+    answer, made twice within the same second."""
+    return _serializer(secret_key, kind).dumps([entry_id, waitlist_id, issued_at])
 
 
 def read_token(secret_key: str, kind: str, token: str) -> EntryToken | None:

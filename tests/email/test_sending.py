@@ -3,8 +3,11 @@ headers (List-Unsubscribe and one-click on all but verify and status_link), both
 and the workspace's branding; nothing to a person who left; the switches honoured."""
 
 import re
+import threading
 
 import pytest
+
+from waitline.email import sender
 
 BRAND = {
     "brand_name": "Acme Rockets",
@@ -373,6 +376,31 @@ def test_a_custom_template_with_a_built_in_name_replaces_that_built_in(
     assert mail.message["Subject"] == "Please confirm"
     assert mail.text.startswith("http://testserver/v1/confirm?token=")
     assert_not_unsubscribable(mail)
+
+
+def test_a_workspace_template_renders_on_a_thread_and_a_packaged_one_on_the_loop(
+    client, tenant, deliver, open_waitlist, join, monkeypatch
+):
+    """A workspace's own template may take any time to render: off the worker's loop, so
+    its other jobs go on. The package's own are quick, and built where they are claimed."""
+    built_on: dict[str, bool] = {}
+    build = sender._build
+
+    def noting(item, now, base_url):
+        built_on[item.to_address] = threading.current_thread() is threading.main_thread()
+        return build(item, now, base_url)
+
+    monkeypatch.setattr(sender, "_build", noting)
+    template = {"subject": "Welcome", "html": "<p>{{ status_url }}</p>", "text": "{{ status_url }}"}
+    response = client.put(
+        tenant.path("/email-templates/welcome"), json=template, headers=tenant.auth
+    )
+    assert response.status_code == 201
+    join(open_waitlist(), "ada@example.com")  # a welcome: the workspace's template
+    join(open_waitlist(slug="other", double_opt_in=True), "bob@example.com")  # a verify
+
+    assert deliver() == 2
+    assert built_on == {"ada@example.com": False, "bob@example.com": True}
 
 
 def test_mail_for_a_deleted_waitlist_is_skipped(

@@ -3,6 +3,7 @@ written with it, the states that refuse a signup, duplicates, the honeypot, prom
 attribution and the client's country."""
 
 import asyncio
+import dataclasses
 import re
 import threading
 from datetime import datetime, timedelta
@@ -11,7 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import event, select
 
+from tests.entries.test_concurrent_links import service_context
 from waitline.db.models import Waitlist
+from waitline.entries import service
+from waitline.entries.checks import check_join
+from waitline.entries.schemas import JoinRequest
 from waitline.entries.service import CODE_ALPHABET, DEFAULT_CONFIRMATION
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -457,3 +462,51 @@ def test_one_refused_signup_among_others_arriving_together_is_refused_alone(
     ]
     assert len(stored.events("entry.created")) == len(stored.messages("welcome")) == 4
     assert _counters(app, waitlist["id"]) == (4, 4)
+
+
+def test_signups_arriving_together_past_max_entries_fill_it_and_the_rest_are_refused(
+    url, app, open_waitlist, stored
+):
+    waitlist = open_waitlist(max_entries=3)
+    emails = [f"p{i}@example.com" for i in range(5)]
+
+    responses = _join_together(app, url(waitlist, "/entries"), emails)
+
+    assert [r.status_code for r in responses] == [201, 201, 201, 403, 403]
+    assert [r.json()["code"] for r in responses[3:]] == ["waitlist_full"] * 2
+    assert [r.json()["position"] for r in responses[:3]] == [1, 2, 3]
+    assert sorted(e.email for e in stored.entries()) == emails[:3]
+    assert _counters(app, waitlist["id"]) == (3, 3)
+
+
+def test_signups_arriving_together_under_double_opt_in_each_get_a_confirmation_link(
+    url, app, open_waitlist, stored
+):
+    waitlist = open_waitlist(double_opt_in=True)
+
+    responses = _join_together(app, url(waitlist, "/entries"), ["a@example.com", "b@example.com"])
+
+    assert [r.status_code for r in responses] == [201, 201]
+    assert [(r.json()["position"], r.json()["requires_confirmation"]) for r in responses] == [
+        (None, True),
+        (None, True),
+    ]
+    verify = stored.messages("verify")
+    assert sorted(m.to_address for m in verify) == ["a@example.com", "b@example.com"]
+    assert all("/v1/confirm?token=" in m.data["confirm_url"] for m in verify)
+    assert stored.messages("welcome") == []
+
+
+def test_each_signup_written_together_keeps_its_own_signup_time(app, open_waitlist, clock):
+    waitlist = open_waitlist()
+    ctx_of = service_context(app, clock, waitlist["id"])
+    with app.state.db.transaction() as session:
+        first = ctx_of(session)
+        later = dataclasses.replace(first, now=first.now + timedelta(seconds=3))
+        signups = [
+            service.Signup(ctx, check_join(ctx.settings, JoinRequest(email=email)), None, None)
+            for ctx, email in ((first, "a@example.com"), (later, "b@example.com"))
+        ]
+        joined = service.join_all(session, signups)
+
+    assert [entry.created_at for entry, _ in joined] == [first.now, later.now]

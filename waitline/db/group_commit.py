@@ -99,7 +99,10 @@ def run_batch(
     undone. (Fewer statements than a savepoint for each from the start: on PostgreSQL,
     each is a round trip.) Inline, a lock wait that ran out aborts the whole batch."""
     try:
-        return [(True, result) for result in batch(session, items)]
+        results = batch(session, items)
+        if len(results) != len(items):  # a bug; found before the commit, not after
+            raise ValueError(f"{batch.__name__} gave {len(results)} results for {len(items)}")
+        return [(True, result) for result in results]
     except Exception as exc:
         _abort_if_waiting_too_long(exc, inline)
         failed = exc

@@ -41,6 +41,9 @@ class TemplateSource:
     subject: str
     html: str
     text: str
+    # One of the package's own templates, whose rendering takes a known, short time (a
+    # workspace's own may loop for as long as its author wrote it to).
+    packaged: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def built_in(name: str) -> TemplateSource:
         subject=(BUILT_IN / f"{name}.subject.txt").read_text(),
         html=(BUILT_IN / f"{name}.html").read_text(),
         text=(BUILT_IN / f"{name}.txt").read_text(),
+        packaged=True,
     )
 
 

@@ -167,8 +167,9 @@ class Signup:
 def join_all(session: Session, signups: list[Signup]) -> list[tuple[Entry, int | None]]:
     """Put people who signed up in line, in one go (`add_entries`), crediting whoever
     referred them if they start waiting now. Signups batched together came to one waitlist
-    within milliseconds of each other: they are written with the first one's context (its
-    time; the waitlist's settings are read again as the batch is written)."""
+    while the one before was being written: they are written with the first one's context
+    (the waitlist's settings are read again as the batch is written), each with its own
+    signup time."""
     ctx = signups[0].ctx
     people = []
     for signup in signups:
@@ -193,6 +194,7 @@ def join_all(session: Session, signups: list[Signup]) -> list[tuple[Entry, int |
             variant_id=request.variant_id,
             country=signup.country,
             ip_hash=signup.ip_hash,
+            created_at=signup.ctx.now,
         )
         people.append((new, referrer))
     return add_entries(session, ctx, people)

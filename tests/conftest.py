@@ -2,6 +2,7 @@
 an app on it with a frozen clock, a test client, and tenants to act as."""
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -237,3 +238,30 @@ def open_waitlist(make_waitlist):
         return make_waitlist(slug, owner=owner, status="open", settings=settings)
 
     return make
+
+
+def assert_counted(responses, policy: str, limit: int) -> None:
+    """Answers allowed under a limit of `limit` a minute carry its headers, counting down."""
+    for n, response in enumerate(responses):
+        left = limit - 1 - n
+        assert response.headers["ratelimit-policy"] == f'"{policy}";q={limit};w=60'
+        assert re.fullmatch(rf'"{policy}";r={left};t=\d+', response.headers["ratelimit"])
+        assert response.headers["x-ratelimit-limit"] == str(limit)
+        assert response.headers["x-ratelimit-remaining"] == str(left)
+        assert "retry-after" not in response.headers
+
+
+def assert_rate_limited(refused, policy: str, limit: int) -> None:
+    """A 429 problem for a limit of `limit` a minute, with every header a client needs."""
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    body = refused.json()
+    assert (body["code"], body["status"]) == ("rate_limited", 429)
+    assert f"{limit}/minute" in body["detail"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit-policy"] == f'"{policy}";q={limit};w=60'
+    reset_in = int(re.fullmatch(rf'"{policy}";r=0;t=(\d+)', refused.headers["ratelimit"])[1])
+    assert 0 <= reset_in <= 60
+    assert refused.headers["x-ratelimit-limit"] == str(limit)
+    assert refused.headers["x-ratelimit-remaining"] == "0"
+    assert time.time() - 1 <= int(refused.headers["x-ratelimit-reset"]) <= time.time() + 61

@@ -137,3 +137,14 @@ def admin(app, clock):
                 service.set_status(session, ctx, entry, action)
 
     return act
+
+
+def service_context(app, clock, waitlist_id: str):
+    """The service's context for a waitlist, as a request would build it, in `session`."""
+
+    def of(session) -> service.WaitlistContext:
+        waitlist = session.get(Waitlist, waitlist_id)
+        workspace = session.get(Workspace, waitlist.workspace_id)
+        return service.WaitlistContext.of(workspace, waitlist, app.state.links, clock.now())
+
+    return of

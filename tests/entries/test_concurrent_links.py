@@ -9,7 +9,8 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from waitline.db.models import Entry, LineBucket, Waitlist, Workspace
+from tests.entries.conftest import service_context
+from waitline.db.models import Entry, LineBucket
 from waitline.entries import line, service
 from waitline.entries.checks import check_join
 from waitline.entries.schemas import JoinRequest
@@ -186,12 +187,3 @@ def test_a_signup_through_the_link_of_someone_being_erased_joins_without_a_refer
         "in_buckets": 1,
         "in_rows": 1,
     }
-
-
-def service_context(app, clock, waitlist_id: str):
-    def of(session) -> service.WaitlistContext:
-        waitlist = session.get(Waitlist, waitlist_id)
-        workspace = session.get(Workspace, waitlist.workspace_id)
-        return service.WaitlistContext.of(workspace, waitlist, app.state.links, clock.now())
-
-    return of

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import event, select
 
-from tests.entries.test_concurrent_links import service_context
+from tests.entries.conftest import service_context
 from waitline.db.models import Waitlist
 from waitline.entries import service
 from waitline.entries.checks import check_join

@@ -2,11 +2,16 @@
 counted in memory or, with a Redis URL, in Redis shared by every app process."""
 
 import os
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
+from limits import parse
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from tests.conftest import assert_counted, assert_rate_limited
+from waitline.kit.ratelimit import MemoryCounters
 
 REDIS_URL = os.environ.get("WAITLINE_TEST_REDIS_URL")
 
@@ -173,3 +178,44 @@ def test_an_unreachable_redis_lets_requests_through_and_says_so(make_app, make_t
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert "RateLimit" not in answers[0].headers
     assert "rate-limit storage unreachable" in caplog.text
+
+
+def _counting_timers(monkeypatch) -> list:
+    started = []
+
+    class CountedTimer(threading.Timer):
+        def start(self) -> None:
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Timer", CountedTimer)
+    return started
+
+
+def test_counting_in_memory_starts_a_sweep_at_most_once_a_second(monkeypatch):
+    strategy = SlidingWindowCounterRateLimiter(MemoryCounters())
+    item = parse("1000000/minute")
+    started = _counting_timers(monkeypatch)
+
+    began = time.monotonic()
+    while time.monotonic() - began < 0.3:
+        strategy.hit(item, "public", "198.51.100.7")
+
+    # limits' own storage starts one every 10 ms while counting goes on: about 30 here.
+    assert len(started) <= 1
+
+
+def test_counters_in_memory_are_swept_once_expired():
+    storage = MemoryCounters()
+    storage.SWEEP_SECONDS = 0.1
+    strategy = SlidingWindowCounterRateLimiter(storage)
+    item = parse("5/second")  # a window's counter lives two windows: 2 s
+    strategy.hit(item, "public", "198.51.100.1")
+    assert len(storage.storage) == 1
+
+    time.sleep(2.2)
+    strategy.hit(item, "public", "198.51.100.2")  # counting again schedules a sweep
+    storage.timer.join(timeout=5)
+
+    kept = list(storage.storage)
+    assert kept and all("198.51.100.2" in key for key in kept)

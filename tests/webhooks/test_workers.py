@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from waitline.db.models import Event, WebhookDelivery
 from waitline.db.session import Database
-from waitline.email.outbox import queue_message
+from waitline.email.outbox import new_message, queue_messages
 from waitline.outbox.service import record_event
 from waitline.outbox.worker import Worker, fan_out_job
 from waitline.webhooks import delivery
@@ -271,14 +271,14 @@ def test_mail_keeps_flowing_while_a_webhook_receiver_hangs(
             await asyncio.sleep(0.02)
         assert receiver.hung == 1, "the webhook batch is under way and hanging"
         with app.state.db.transaction() as session:
-            queue_message(
-                session,
+            welcome = new_message(
                 workspace_id=tenant.id,
                 template="welcome",
                 to_address="ada@example.com",
                 data={"name": "Ada", "email": "ada@example.com", "position": 1},
                 now=clock.now(),
             )
+            queue_messages(session, [welcome])
         queued = time.monotonic()
         while not inbox and time.monotonic() - queued < delivery.TIMEOUT_SECONDS:
             await asyncio.sleep(0.02)

@@ -42,10 +42,3 @@ def queue_messages(session: Session, messages: list[dict[str, Any]]) -> None:
     """Queue messages (`new_message`); many at once are one statement."""
     if messages:
         session.connection().execute(INSERT_MESSAGE, messages)
-
-
-def queue_message(session: Session, **fields: Any) -> str:
-    """Queue one message (the fields of `new_message`); its id."""
-    message = new_message(**fields)
-    queue_messages(session, [message])
-    return message["id"]

@@ -22,7 +22,7 @@ from waitline.entries.tokens import EntryToken, confirm_token_expired, read_toke
 from waitline.kit.errors import Conflict, NotFound, WaitlineError
 from waitline.kit.fields import NUL
 from waitline.kit.ids import new_id
-from waitline.outbox.service import new_event, record_events
+from waitline.outbox.service import new_event, record_event, record_events
 from waitline.waitlists.schemas import WaitlistSettings
 from waitline.waitlists.service import settings_view
 from waitline.workspaces import repository as workspaces
@@ -756,7 +756,8 @@ def delete_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
         line.add_to_bucket(session, entry.waitlist_id, entry.score, -1)
     withdraw_credit_of_deleted(session, ctx, entry)
     # The person is being erased: the event names the entry, not who they were.
-    deleted = new_event(
+    record_event(
+        session,
         workspace_id=ctx.workspace.id,
         waitlist_id=ctx.waitlist.id,
         entry_id=entry.id,
@@ -764,7 +765,6 @@ def delete_entry(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
         data={"id": entry.id, "waitlist_id": entry.waitlist_id},
         now=ctx.now,
     )
-    record_events(session, [deleted])
     session.execute(
         update(Waitlist)
         .where(Waitlist.id == entry.waitlist_id)

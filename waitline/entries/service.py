@@ -674,8 +674,17 @@ def _coupon(
 
 
 def random_code(length: int) -> str:
-    """Unguessable, and free of look-alike characters (0/o, 1/l/i) for people who type it."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+    """Unguessable, and free of look-alike characters (0/o, 1/l/i) for people who type it.
+
+    Drawn from one read of the system's randomness instead of one per character (each
+    `secrets.choice` is a system call). Bytes at or above the largest multiple of the
+    alphabet's size are dropped, so every character stays equally likely."""
+    size = len(CODE_ALPHABET)
+    usable = 256 - 256 % size
+    chars: list[str] = []
+    while len(chars) < length:
+        chars += (CODE_ALPHABET[b % size] for b in secrets.token_bytes(length) if b < usable)
+    return "".join(chars[:length])
 
 
 def _attribute(column: str) -> str:

@@ -10,8 +10,8 @@ import anyio
 from sqlalchemy import event
 
 from waitline.email.repository import Outcome, finish_all_claimed, finish_claimed
-from waitline.email.sender import _deliver, claim, send_mail
-from waitline.email.transport import SmtpTarget
+from waitline.email.sender import _deliver, _ready, claim, send_mail
+from waitline.email.transport import SmtpConnections, SmtpTarget
 from waitline.outbox.worker import Worker, default_jobs
 
 REFUSAL = "550 5.7.1 Mailbox unavailable"
@@ -24,6 +24,11 @@ SCHEDULE = [
     timedelta(hours=10),
     timedelta(hours=10),
 ]
+
+
+def _claim(db, now, locked_until, base_url):
+    """One claim of up to 100 due messages, as the worker makes it."""
+    return asyncio.run(claim(db, now, locked_until, 100, base_url))
 
 
 def test_without_smtp_a_message_is_kept_with_its_subject_and_shown_in_the_mail_log(
@@ -115,16 +120,16 @@ def test_a_claimed_message_is_not_claimed_again_until_its_lease_runs_out(
     now = clock.now()
     lease = timedelta(minutes=2)
 
-    claimed, (first,) = claim(app.state.db, now, now + lease, 100, settings.base_url)
+    claimed, (first,) = _claim(app.state.db, now, now + lease, settings.base_url)
     assert claimed == 1
     # Another worker meanwhile: nothing for it.
-    assert claim(app.state.db, now + lease / 2, now + lease * 1.5, 100, settings.base_url) == (
+    assert _claim(app.state.db, now + lease / 2, now + lease * 1.5, settings.base_url) == (
         0,
         [],
     )
     # The first worker died: once the lease is over, the message is taken again.
     later = now + lease
-    claimed, (again,) = claim(app.state.db, later, later + lease, 100, settings.base_url)
+    claimed, (again,) = _claim(app.state.db, later, later + lease, settings.base_url)
     assert again.id == first.id
 
 
@@ -135,7 +140,7 @@ def test_an_outcome_recorded_after_the_message_was_erased_leaves_it_erased(
     ada = join(waitlist, "ada@example.com")
     now = clock.now()
     # Claimed by a worker that is sending it...
-    _, (item,) = claim(app.state.db, now, now + timedelta(minutes=2), 100, settings.base_url)
+    _, (item,) = _claim(app.state.db, now, now + timedelta(minutes=2), settings.base_url)
     # ...while the team erases the person.
     admin.erase(waitlist, ada["id"])
 
@@ -155,7 +160,7 @@ def test_outcomes_written_together_take_a_statement_for_each_set_of_columns(
     waitlist = open_waitlist()
     people = [join(waitlist, f"p{n}@example.com") for n in range(5)]
     now = clock.now()
-    _, items = claim(app.state.db, now, now + timedelta(minutes=2), 100, settings.base_url)
+    _, items = _claim(app.state.db, now, now + timedelta(minutes=2), settings.base_url)
     admin.erase(waitlist, people[4]["id"])
     sent, retried, erased = items[:2], items[2:4], items[4]
     statements = []
@@ -182,6 +187,46 @@ def test_outcomes_written_together_take_a_statement_for_each_set_of_columns(
     assert [(rows[i.id].status, rows[i.id].attempts) for i in retried] == [("queued", 1)] * 2
     assert all(rows[i.id].locked_until is None for i in sent + retried)
     assert rows[erased.id].status == "erased"
+
+
+def _transactions(engine, run) -> list[list[str]]:
+    """The statements `run()` sent through `engine`, by transaction."""
+    transactions: list[list[str]] = [[]]
+
+    def note(_conn, _cursor, statement, *_):
+        if statement.split(None, 1)[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+            transactions[-1].append(statement)
+
+    def committed(_conn):
+        transactions.append([])
+
+    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "commit", committed)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+        event.remove(engine, "commit", committed)
+    return [statements for statements in transactions if statements]
+
+
+def test_a_mail_pass_writes_its_claim_alone_and_its_outcomes_together(
+    app, open_waitlist, join, deliver, stored
+):
+    waitlist = open_waitlist()
+    for n in range(25):
+        join(waitlist, f"p{n:02}@example.com")
+
+    transactions = _transactions(app.state.db.engine, deliver)
+
+    writes = [t for t in transactions if any(s.startswith("UPDATE messages") for s in t)]
+    claim, *outcomes = writes
+    # The claim holds the write lock for the claim alone (on SQLite, the lock every signup
+    # waits for): what sending needs is read after it has committed.
+    assert all(" messages" in statement for statement in claim), claim
+    # Outcomes are written after the sends, all of a batch at once, not ten at a time.
+    assert len(outcomes) == 1
+    assert [row.status for row in stored()] == ["kept"] * 25
 
 
 def test_two_workers_at_once_send_each_message_exactly_once(
@@ -227,12 +272,14 @@ def test_a_send_that_could_outlast_the_lease_is_left_for_the_next_claim(
         app.state.db, settings.model_copy(update={"smtp_url": smtp.url}), clock, jobs=[send_mail]
     )
     now = clock.now()
-    _, (item,) = claim(app.state.db, now, now + worker.lease, 100, settings.base_url)
+    _, (item,) = _claim(app.state.db, now, now + worker.lease, settings.base_url)
     # A slow pass: 59 s of the 2-minute lease left, and a send may take 60.
     clock.advance(seconds=61)
 
+    subject, message = asyncio.run(_ready(worker, item, clock.now()))
+    connections = SmtpConnections(SmtpTarget.from_url(smtp.url))
     asyncio.run(
-        _deliver(worker, item, SmtpTarget.from_url(smtp.url), None, anyio.CapacityLimiter(1))
+        _deliver(worker, item, subject, message, connections, None, anyio.CapacityLimiter(1))
     )
 
     assert smtp.received == []

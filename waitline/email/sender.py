@@ -9,6 +9,7 @@ the messages in flight: they are sent again once the lease runs out.
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
@@ -16,7 +17,7 @@ import anyio
 from jinja2 import TemplateError
 from sqlalchemy.orm import Session
 
-from waitline.db.models import EmailTemplate
+from waitline.db.models import EmailTemplate, Message
 from waitline.db.session import Database
 from waitline.email import repository, transport
 from waitline.email.compose import Sender, compose, mail_host, sender_for
@@ -61,18 +62,29 @@ async def send_mail(worker: "Worker") -> int:
     """Send one batch of due messages; how many were claimed (sent, kept, skipped or
     failed)."""
     now = worker.clock.now()
-    claimed, outgoing = await anyio.to_thread.run_sync(
-        claim, worker.db, now, now + worker.lease, worker.batch, worker.settings.base_url
+    claimed, outgoing = await claim(
+        worker.db, now, now + worker.lease, worker.batch, worker.settings.base_url
     )
-    if not outgoing:
+    # Every message is built before any is sent. Building is CPU work on this loop, and an
+    # outcome's transaction waiting for the loop meanwhile would hold SQLite's write lock,
+    # which signups wait on, through it; this way the outcomes come in together, once the
+    # loop has little else to do.
+    ready = []
+    for item in outgoing:
+        built = await _ready(worker, item, now)
+        if built is not None:
+            ready.append((item, *built))
+    if not ready:
         return claimed
     target, target_error = _smtp_target(worker.settings.smtp_url)
     connections = transport.SmtpConnections(target) if target else None
     limiter = anyio.CapacityLimiter(SEND_CONCURRENCY)
     try:
         async with anyio.create_task_group() as tasks:
-            for item in outgoing:
-                tasks.start_soon(_deliver, worker, item, connections, target_error, limiter)
+            for item, subject, message in ready:
+                tasks.start_soon(
+                    _deliver, worker, item, subject, message, connections, target_error, limiter
+                )
     finally:
         if connections is not None:
             with anyio.CancelScope(shield=True), anyio.move_on_after(transport.TIMEOUT_SECONDS):
@@ -80,66 +92,82 @@ async def send_mail(worker: "Worker") -> int:
     return claimed
 
 
-def claim(
+async def claim(
     db: Database, now: datetime, locked_until: datetime, batch: int, base_url: str
 ) -> tuple[int, list[Outgoing]]:
-    """Claim due messages; those that must not go out are marked `skipped` here."""
-    with db.transaction() as session:
-        messages = repository.claim_due_messages(
+    """Claim due messages, and read what sending them needs; those that must not go out
+    are marked `skipped` (or `failed`) here.
+
+    Only the claim itself is written, on the loop once the write lock is held
+    (`Database.write`): on SQLite that lock is the one every signup waits for, and a thread
+    would hold it while waiting for this process's GIL. What sending needs is read after
+    the claim has committed, outside the lock."""
+    messages = await db.write(
+        lambda session: repository.claim_due_messages(
             session, now=now, locked_until=locked_until, limit=batch
         )
-        if not messages:
-            return 0, []
+    )
+    if not messages:
+        return 0, []
+    outgoing, set_aside = _prepare(db, messages, locked_until, base_url)
+    if set_aside:
+        await db.write(lambda session: repository.finish_all_claimed(session, set_aside))
+    return len(messages), outgoing
+
+
+def _prepare(
+    db: Database, messages: list[Message], locked_until: datetime, base_url: str
+) -> tuple[list[Outgoing], list[repository.Outcome]]:
+    """Each claimed message ready to send, or the outcome of one that must not go out."""
+    with db.transaction(write=False) as session:
         entries = repository.entries_by_id(session, {m.entry_id for m in messages if m.entry_id})
         workspace_ids = {m.workspace_id for m in messages}
         workspaces = repository.workspaces_by_id(session, workspace_ids)
         custom: dict[str, dict[str, EmailTemplate]] = {wid: {} for wid in workspace_ids}
         for template in repository.templates_of(session, workspace_ids):
             custom[template.workspace_id][template.name] = template
-        outgoing = []
-        for message in messages:
-            entry = entries.get(message.entry_id) if message.entry_id else None
-            if message.entry_id and entry is None:
-                _set_aside(session, message.id, locked_until, "skipped", "The entry is gone.")
-                continue
-            if entry is not None and entry.unsubscribed_at is not None:
-                _set_aside(session, message.id, locked_until, "skipped", "The person unsubscribed.")
-                continue
-            workspace = workspaces[message.workspace_id]
-            settings = WorkspaceSettings.model_validate(workspace.settings or {})
-            try:
-                source = choose_source(message.template, settings, custom[workspace.id])
-            except LookupError as exc:
-                _set_aside(session, message.id, locked_until, "failed", str(exc))
-                continue
-            brand = brand_of(workspace, settings)
-            outgoing.append(
-                Outgoing(
-                    id=message.id,
-                    kind=message.template,
-                    to_address=message.to_address,
-                    attempts=message.attempts,
-                    source=source,
-                    context=message_context(message.data or {}, brand),
-                    sender=sender_for(
-                        sender_address=settings.sender_address,
-                        sender_name=settings.sender_name,
-                        reply_to=settings.reply_to,
-                        brand_name=brand["name"],
-                        base_url=base_url,
-                    ),
-                    claimed_until=locked_until,
-                )
+    outgoing, set_aside = [], []
+
+    def put_aside(message: Message, status: str, reason: str) -> None:
+        set_aside.append(
+            repository.Outcome(message.id, locked_until, {"status": status, "last_error": reason})
+        )
+
+    for message in messages:
+        entry = entries.get(message.entry_id) if message.entry_id else None
+        if message.entry_id and entry is None:
+            put_aside(message, "skipped", "The entry is gone.")
+            continue
+        if entry is not None and entry.unsubscribed_at is not None:
+            put_aside(message, "skipped", "The person unsubscribed.")
+            continue
+        workspace = workspaces[message.workspace_id]
+        settings = WorkspaceSettings.model_validate(workspace.settings or {})
+        try:
+            source = choose_source(message.template, settings, custom[workspace.id])
+        except LookupError as exc:
+            put_aside(message, "failed", str(exc))
+            continue
+        brand = brand_of(workspace, settings)
+        outgoing.append(
+            Outgoing(
+                id=message.id,
+                kind=message.template,
+                to_address=message.to_address,
+                attempts=message.attempts,
+                source=source,
+                context=message_context(message.data or {}, brand),
+                sender=sender_for(
+                    sender_address=settings.sender_address,
+                    sender_name=settings.sender_name,
+                    reply_to=settings.reply_to,
+                    brand_name=brand["name"],
+                    base_url=base_url,
+                ),
+                claimed_until=locked_until,
             )
-        return len(messages), outgoing
-
-
-def _set_aside(
-    session: Session, message_id: str, claimed_until: datetime, status: str, reason: str
-) -> None:
-    repository.finish_claimed(
-        session, message_id, claimed_until, {"status": status, "last_error": reason}
-    )
+        )
+    return outgoing, set_aside
 
 
 def _smtp_target(url: str | None) -> tuple[transport.SmtpTarget | None, str | None]:
@@ -153,47 +181,54 @@ def _smtp_target(url: str | None) -> tuple[transport.SmtpTarget | None, str | No
         return None, f"WAITLINE_SMTP_URL is not usable: {exc}"
 
 
+async def _ready(worker: "Worker", item: Outgoing, now: datetime):
+    """The message's subject and MIME message; None if it cannot be built (then failed)."""
+    try:
+        return await _built(item, now, worker.settings.base_url)
+    except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+        # A template or header that cannot work with this message's data: retrying cannot
+        # help, so give it up with the reason in the mail log.
+        await _record(worker, item, status="failed", last_error=f"Not sendable: {exc}")
+        return None
+
+
 async def _deliver(
     worker: "Worker",
     item: Outgoing,
+    subject: str,
+    message: EmailMessage,
     connections: transport.SmtpConnections | None,
     target_error: str | None,
     limiter: anyio.CapacityLimiter,
 ) -> None:
-    async with limiter:
-        now = worker.clock.now()
-        deadline = min(SEND_DEADLINE, worker.lease / 2)
-        if now + deadline >= item.claimed_until:
-            # Too late in the lease to finish before another worker may take it: leave it
-            # to be claimed again rather than risk sending it twice.
-            return
-        try:
-            built = await _built(item, now, worker.settings.base_url)
-        except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-            # A template or header that cannot work with this message's data: retrying
-            # cannot help, so give it up with the reason in the mail log.
-            await _record(worker, item, status="failed", last_error=f"Not sendable: {exc}")
-            return
-        subject, message = built
-        if worker.settings.smtp_url is None:
-            await _record(worker, item, status="kept", subject=subject)
-            return
-        try:
+    now = worker.clock.now()
+    deadline = min(SEND_DEADLINE, worker.lease / 2)
+    if now + deadline >= item.claimed_until:
+        # Too late in the lease to finish before another worker may take it: leave it to
+        # be claimed again rather than risk sending it twice.
+        return
+    if worker.settings.smtp_url is None:
+        await _record(worker, item, status="kept", subject=subject)
+        return
+    # Only the send holds one of the batch's connections; the outcome is written after, so
+    # that outcomes arriving together are written in one transaction, not ten at a time.
+    try:
+        async with limiter:
             if connections is None:
                 raise ValueError(target_error)
             with anyio.fail_after(deadline.total_seconds()):
                 await connections.send(message)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
-            await _failed_attempt(worker, item, subject, exc)
-            return
-        await _record(
-            worker,
-            item,
-            status="sent",
-            subject=subject,
-            sent_at=worker.clock.now(),
-            attempts=item.attempts + 1,
-        )
+    except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
+        await _failed_attempt(worker, item, subject, exc)
+        return
+    await _record(
+        worker,
+        item,
+        status="sent",
+        subject=subject,
+        sent_at=worker.clock.now(),
+        attempts=item.attempts + 1,
+    )
 
 
 async def _built(item: Outgoing, now: datetime, base_url: str):

@@ -102,7 +102,10 @@ class Worker:
 
 
 async def fan_out_job(worker: Worker) -> int:
-    return await anyio.to_thread.run_sync(fan_out, worker.db, worker.clock.now(), worker.batch)
+    # On the loop, once the write lock is held (`Database.write`): a thread would hold
+    # SQLite's lock, which signups wait on, while it waited for this process's GIL.
+    now = worker.clock.now()
+    return await worker.db.write(lambda session: fan_out(session, now, worker.batch))
 
 
 async def import_job(worker: Worker) -> int:
@@ -114,3 +117,4 @@ async def import_job(worker: Worker) -> int:
 
 def default_jobs() -> list[Callable[[Worker], Awaitable[int]]]:
     return [fan_out_job, deliver_webhooks, send_mail, import_job]
+

@@ -220,3 +220,60 @@ def test_worker_runs_alone_and_stops_cleanly_on_sigterm(tmp_path):
     _, log = process.communicate(timeout=30)
     assert process.returncode == 0, log
     assert "started" in log and "stopped" in log
+
+
+def _start_worker(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen, Path]:
+    """`waitline worker` in a session of its own (as systemd starts a service), once it
+    has started working; its log in the file returned."""
+    waitline = Path(sys.executable).parent / "waitline"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAITLINE_")}
+    env |= {"WAITLINE_DATA_DIR": str(tmp_path / "data")}
+    env |= {f"WAITLINE_{name.upper()}": value for name, value in settings.items()}
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(waitline), "worker"], env=env, cwd=tmp_path, stderr=out, start_new_session=True
+        )
+    deadline = time.monotonic() + 30
+    while "started" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "started" in log.read_text(), log.read_text()
+    return process, log
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def _autogroup_nice(pid: int) -> int:
+    # "/autogroup-123 nice 10"
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+AUTOGROUPS = pytest.mark.skipif(
+    not Path("/proc/self/autogroup").exists(), reason="the kernel has no autogroups (Linux only)"
+)
+
+
+@AUTOGROUPS
+def test_the_worker_gives_way_to_requests_by_default(tmp_path):
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    process, _ = _start_worker(tmp_path)
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(ours + 10, 19)
+        # Its session's scheduling group too, which shares the CPU with the app's group.
+        assert _autogroup_nice(process.pid) == 10
+    finally:
+        _stop(process)
+
+
+@AUTOGROUPS
+def test_a_worker_told_nice_0_keeps_its_priority(tmp_path):
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    process, _ = _start_worker(tmp_path, worker_nice="0")
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == ours
+        assert _autogroup_nice(process.pid) == 0
+    finally:
+        _stop(process)

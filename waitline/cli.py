@@ -115,16 +115,18 @@ def worker() -> None:
 
     from waitline.app import collect_garbage_less_often, configure_logging, shorten_gil_handoffs
     from waitline.kit.clock import Clock
-    from waitline.outbox.worker import Worker
+    from waitline.outbox.worker import Worker, give_way_to_requests
 
     configure_logging()
     shorten_gil_handoffs()
     db = _migrated_database()
     collect_garbage_less_often()
+    settings = load_settings()
+    give_way_to_requests(settings.worker_nice)
 
     async def run() -> None:
         stop = anyio.Event()
-        runner = Worker(db, load_settings(), Clock())
+        runner = Worker(db, settings, Clock())
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(runner.run, stop)

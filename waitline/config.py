@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 3600
     # `waitline serve` runs the delivery worker inside each app process unless told not to.
     run_worker: bool = True
+    # How much `waitline worker` lowers its CPU priority (nice), so that requests come first
+    # on a machine it shares with the app; 0 keeps it level with them.
+    worker_nice: int = Field(10, ge=0, le=19)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

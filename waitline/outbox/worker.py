@@ -8,6 +8,7 @@ worker that died is taken again once the lease has run out.
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from waitline.webhooks.delivery import deliver_webhooks
 log = logging.getLogger("waitline.worker")
 
 IDLE_POLL_SECONDS = 0.5
+AUTOGROUP = "/proc/self/autogroup"
 T = TypeVar("T")
 
 
@@ -118,3 +120,23 @@ async def import_job(worker: Worker) -> int:
 def default_jobs() -> list[Callable[[Worker], Awaitable[int]]]:
     return [fan_out_job, deliver_webhooks, send_mail, import_job]
 
+
+def give_way_to_requests(nice: int) -> None:
+    """Lower this process's CPU priority by `nice`: a worker process with a backlog (a
+    welcome mail for every signup of a launch) would otherwise take as much of the machine
+    as the app processes answering the signups, whose answers are what people wait for.
+    Mail then goes out more slowly while the machine is busy, and at full speed once not.
+
+    On Linux a session's processes share one scheduling group (autogroup), and groups share
+    the CPU equally whatever their processes' nice values, so a worker that leads its own
+    session, as under systemd or a process manager, lowers its group's priority too. Started
+    from a terminal it shares that terminal's group, which it leaves alone."""
+    if nice <= 0:
+        return
+    os.nice(nice)
+    if os.getsid(0) == os.getpid() and os.path.exists(AUTOGROUP):
+        try:
+            with open(AUTOGROUP, "w") as group:
+                group.write(str(nice))
+        except OSError as exc:  # not permitted here: the process's own nice still holds
+            log.warning("could not lower the worker's scheduling group: %s", exc)

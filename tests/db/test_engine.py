@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from waitline.db.engine import is_sqlite
+from waitline.db import engine as engine_module
+from waitline.db.engine import is_sqlite, make_engine
 from waitline.db.models import User, Workspace
 from waitline.db.session import Database
 from waitline.kit.ids import new_id
@@ -132,3 +133,38 @@ def test_connections_used_for_autocommit_go_back_to_the_pool_with_transactions(d
         raise RuntimeError("then something fails")
     with db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Workspace)) == 0
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_pooled_connection_the_server_closed_while_idle_is_replaced(postgres_url, monkeypatch):
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # every reuse checks
+    engine = make_engine(postgres_url, pool_size=1)
+    other = make_engine(postgres_url, pool_size=1)
+    try:
+        first = _backend_pid(engine)
+        with other.connect() as conn:  # as a server restart or an idle timeout would
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+def test_a_connection_in_use_a_moment_ago_is_not_checked_again(postgres_url, monkeypatch):
+    engine = make_engine(postgres_url, pool_size=1)
+    pings = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or ping(conn))
+    try:
+        first = _backend_pid(engine)
+        assert _backend_pid(engine) == first  # the same connection, reused at once
+        assert pings == []
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert _backend_pid(engine) == first
+        assert len(pings) == 1
+    finally:
+        engine.dispose()

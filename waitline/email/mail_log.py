@@ -14,9 +14,14 @@ from sqlalchemy.orm import Session
 
 from waitline.db.models import Message, Workspace
 from waitline.email import repository
-from waitline.email.compose import compose, mail_host, sender_for
+from waitline.email.compose import compose, mail_host
 from waitline.email.render import UNSUBSCRIBABLE, render
-from waitline.email.service import brand_of, choose_source, message_context
+from waitline.email.service import (
+    brand_of,
+    choose_source,
+    message_context,
+    workspace_sender,
+)
 from waitline.kit.errors import NotFound
 from waitline.kit.ids import is_uuid
 from waitline.workspaces.schemas import WorkspaceSettings
@@ -53,13 +58,7 @@ def rebuild(
         )
         built = compose(
             message_id=message.id,
-            sender=sender_for(
-                sender_address=settings.sender_address,
-                sender_name=settings.sender_name,
-                reply_to=settings.reply_to,
-                brand_name=brand["name"],
-                base_url=base_url,
-            ),
+            sender=workspace_sender(settings, brand, base_url),
             to_address=message.to_address,
             rendered=rendered,
             now=message.sent_at or now,

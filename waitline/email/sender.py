@@ -20,9 +20,14 @@ from sqlalchemy.orm import Session
 from waitline.db.models import EmailTemplate, Message
 from waitline.db.session import Database
 from waitline.email import repository, transport
-from waitline.email.compose import Sender, compose, mail_host, sender_for
+from waitline.email.compose import Sender, compose, mail_host
 from waitline.email.render import UNSUBSCRIBABLE, TemplateSource, render
-from waitline.email.service import brand_of, choose_source, message_context
+from waitline.email.service import (
+    brand_of,
+    choose_source,
+    message_context,
+    workspace_sender,
+)
 from waitline.outbox.retries import RETRY_DELAYS
 from waitline.workspaces.schemas import WorkspaceSettings
 
@@ -157,13 +162,7 @@ def _prepare(
                 attempts=message.attempts,
                 source=source,
                 context=message_context(message.data or {}, brand),
-                sender=sender_for(
-                    sender_address=settings.sender_address,
-                    sender_name=settings.sender_name,
-                    reply_to=settings.reply_to,
-                    brand_name=brand["name"],
-                    base_url=base_url,
-                ),
+                sender=workspace_sender(settings, brand, base_url),
                 claimed_until=locked_until,
             )
         )

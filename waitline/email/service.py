@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from waitline.db.models import EmailTemplate, Message, Workspace
 from waitline.email import repository
+from waitline.email.compose import Sender, sender_for
 from waitline.email.render import (
     SAMPLE_CONTEXT,
     RenderedEmail,
@@ -70,6 +71,17 @@ def brand_of(workspace: Workspace, settings: WorkspaceSettings) -> dict[str, Any
         "logo_url": settings.brand_logo_url,
         "primary_color": settings.primary_color,
     }
+
+
+def workspace_sender(settings: WorkspaceSettings, brand: dict[str, Any], base_url: str) -> Sender:
+    """Who the workspace's mail comes from (`sender_for`), by its settings and brand."""
+    return sender_for(
+        sender_address=settings.sender_address,
+        sender_name=settings.sender_name,
+        reply_to=settings.reply_to,
+        brand_name=brand["name"],
+        base_url=base_url,
+    )
 
 
 def message_context(data: dict[str, Any], brand: dict[str, Any]) -> dict[str, Any]:

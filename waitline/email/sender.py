@@ -1,9 +1,10 @@
 """The mail job of the delivery worker: claim due messages, render, send, record.
 
 Messages are claimed in one short write transaction (leased, FOR UPDATE SKIP LOCKED), then
-rendered and sent with no transaction open, and each outcome is recorded in its own short
-transaction, so a slow SMTP server holds no lock and a crash loses at most the outcome of
-the messages in flight: they are sent again once the lease runs out.
+rendered and sent with no transaction open, and each outcome is recorded once its send is
+over, in a short transaction with the outcomes that came in at the same moment, so a slow
+SMTP server holds no lock and a crash loses at most the outcome of the messages in flight:
+they are sent again once the lease runs out.
 """
 
 import logging
@@ -29,7 +30,7 @@ from waitline.email.service import (
     workspace_sender,
 )
 from waitline.outbox.retries import RETRY_DELAYS
-from waitline.workspaces.schemas import WorkspaceSettings
+from waitline.workspaces.service import settings_of
 
 if TYPE_CHECKING:
     from waitline.outbox.worker import Worker
@@ -131,6 +132,9 @@ def _prepare(
         custom: dict[str, dict[str, EmailTemplate]] = {wid: {} for wid in workspace_ids}
         for template in repository.templates_of(session, workspace_ids):
             custom[template.workspace_id][template.name] = template
+    # Each workspace's settings and brand once, not once per message of the batch.
+    settings = {wid: settings_of(workspace) for wid, workspace in workspaces.items()}
+    brands = {wid: brand_of(workspaces[wid], settings[wid]) for wid in workspaces}
     outgoing, set_aside = [], []
 
     def put_aside(message: Message, status: str, reason: str) -> None:
@@ -146,14 +150,13 @@ def _prepare(
         if entry is not None and entry.unsubscribed_at is not None:
             put_aside(message, "skipped", "The person unsubscribed.")
             continue
-        workspace = workspaces[message.workspace_id]
-        settings = WorkspaceSettings.model_validate(workspace.settings or {})
+        workspace_id = message.workspace_id
         try:
-            source = choose_source(message.template, settings, custom[workspace.id])
+            source = choose_source(message.template, settings[workspace_id], custom[workspace_id])
         except LookupError as exc:
             put_aside(message, "failed", str(exc))
             continue
-        brand = brand_of(workspace, settings)
+        brand = brands[workspace_id]
         outgoing.append(
             Outgoing(
                 id=message.id,
@@ -162,7 +165,7 @@ def _prepare(
                 attempts=message.attempts,
                 source=source,
                 context=message_context(message.data or {}, brand),
-                sender=workspace_sender(settings, brand, base_url),
+                sender=workspace_sender(settings[workspace_id], brand, base_url),
                 claimed_until=locked_until,
             )
         )

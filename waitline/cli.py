@@ -115,7 +115,7 @@ def worker() -> None:
 
     from waitline.app import collect_garbage_less_often, configure_logging, shorten_gil_handoffs
     from waitline.kit.clock import Clock
-    from waitline.outbox.worker import Worker, give_way_to_requests
+    from waitline.outbox.worker import Worker, give_way_to_requests, pacing_for
 
     configure_logging()
     shorten_gil_handoffs()
@@ -126,7 +126,7 @@ def worker() -> None:
 
     async def run() -> None:
         stop = anyio.Event()
-        runner = Worker(db, settings, Clock())
+        runner = Worker(db, settings, Clock(), pacing=pacing_for(settings))
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(runner.run, stop)

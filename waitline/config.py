@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     # `waitline serve` runs the delivery worker inside each app process unless told not to.
     run_worker: bool = True
     # How much `waitline worker` lowers its CPU priority (nice), so that requests come first
-    # on a machine it shares with the app; 0 keeps it level with them.
+    # on a machine it shares with the app, and it then paces itself while the machine is busy
+    # (`outbox.worker.Pacing`); 0 keeps it level with them, working flat out.
     worker_nice: int = Field(10, ge=0, le=19)
 
     @field_validator("trusted_proxies", mode="before")

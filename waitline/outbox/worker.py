@@ -9,6 +9,7 @@ worker that died is taken again once the lease has run out.
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,13 @@ log = logging.getLogger("waitline.worker")
 
 IDLE_POLL_SECONDS = 0.5
 AUTOGROUP = "/proc/self/autogroup"
+SCHEDSTAT = "/proc/thread-self/schedstat"
+# A worker kept waiting for a CPU more than this share of a batch's time is on a machine
+# busy with other work; it then pauses PAUSE_FACTOR times as long as the batch took (at
+# most MAX_PAUSE_SECONDS) before its next one, so it takes a fifth of its speed at most.
+BUSY_SHARE = 0.25
+PAUSE_FACTOR = 4
+MAX_PAUSE_SECONDS = 1.0
 T = TypeVar("T")
 
 
@@ -41,6 +49,8 @@ class Worker:
     batch: int = 100
     lease: timedelta = timedelta(minutes=2)
     worker_id: str = field(default_factory=new_id)
+    # Pauses between batches while the machine is busy (`Pacing`); None works flat out.
+    pacing: "Pacing | None" = None
     # Each job does one batch of due work and says how much it did.
     jobs: list[Callable[["Worker"], Awaitable[int]]] = field(default_factory=list)
     # What jobs keep between batches (the webhook job's HTTP client), by name, with the
@@ -90,16 +100,21 @@ class Worker:
         log.info("worker %s stopped", self.worker_id)
 
     async def _keep_running(self, job: Callable[["Worker"], Awaitable[int]], stop: anyio.Event):
-        """Run `job` again at once while it finds work, else after an idle poll."""
+        """Run `job` again at once while it finds work (unless its pacing asks for a
+        pause), else after an idle poll."""
         while not stop.is_set():
+            started = self.pacing.start() if self.pacing else None
             try:
                 done = await job(self)
             except Exception:
                 # One bad batch must not end the worker: the work stays claimable.
                 log.exception("worker job %s failed", getattr(job, "__name__", job))
                 done = 0
-            if not done:
-                with anyio.move_on_after(IDLE_POLL_SECONDS):
+            pause = IDLE_POLL_SECONDS if not done else 0.0
+            if done and self.pacing is not None:
+                pause = self.pacing.pause_after(started)
+            if pause:
+                with anyio.move_on_after(pause):
                     await stop.wait()
 
 
@@ -140,3 +155,48 @@ def give_way_to_requests(nice: int) -> None:
                 group.write(str(nice))
         except OSError as exc:  # not permitted here: the process's own nice still holds
             log.warning("could not lower the worker's scheduling group: %s", exc)
+
+
+def pacing_for(settings: Settings) -> "Pacing | None":
+    """A `waitline worker` gives way to requests unless told to keep level with them
+    (`worker_nice` 0). Workers inside the app processes do not pace: they share their
+    process, and its CPU, with the requests already."""
+    return Pacing() if settings.worker_nice else None
+
+
+def cpu_wait_seconds() -> float:
+    """How long this thread has been ready to run but kept waiting for a CPU, since it
+    started (Linux's schedstat); 0 where the system does not say."""
+    try:
+        with open(SCHEDSTAT) as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@dataclass
+class Pacing:
+    """How a worker gives way to requests between batches.
+
+    Its lower CPU priority (`give_way_to_requests`) is not enough on its own: the app
+    processes of a launch wait now and then (for a write lock, for the network), the worker
+    takes the CPU they leave, and each time they are ready again they wait for it to give
+    the CPU back; measured, a worker at nice 19 still cost a quarter of the signups
+    (docs/performance.md). So after a batch for which the worker was itself kept waiting
+    for a CPU more than BUSY_SHARE of the time, the machine is busy with work that comes
+    first, and it pauses: mail and webhooks still go out during a rush, more slowly, and
+    at full speed once it is over."""
+
+    waited: Callable[[], float] = cpu_wait_seconds
+    clock: Callable[[], float] = time.monotonic
+
+    def start(self) -> tuple[float, float]:
+        return self.clock(), self.waited()
+
+    def pause_after(self, started: tuple[float, float]) -> float:
+        """Seconds to pause after the batch that began at `started`."""
+        began, waited_before = started
+        took = self.clock() - began
+        if took <= 0 or (self.waited() - waited_before) / took <= BUSY_SHARE:
+            return 0.0
+        return min(MAX_PAUSE_SECONDS, took * PAUSE_FACTOR)

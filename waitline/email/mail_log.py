@@ -24,7 +24,7 @@ from waitline.email.service import (
 )
 from waitline.kit.errors import NotFound
 from waitline.kit.ids import is_uuid
-from waitline.workspaces.schemas import WorkspaceSettings
+from waitline.workspaces.service import settings_of
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def rebuild(
 ) -> Rebuilt | str:
     """The message's headers and both parts, or why it cannot be built (the reason the
     worker gives such a message up with)."""
-    settings = WorkspaceSettings.model_validate(workspace.settings or {})
+    settings = settings_of(workspace)
     custom = {t.name: t for t in repository.custom_templates(session, workspace.id)}
     brand = brand_of(workspace, settings)
     context = message_context(message.data or {}, brand)

@@ -26,6 +26,7 @@ from waitline.kit.errors import Conflict, NotFound, ValidationFailed, field_erro
 from waitline.kit.ids import new_id
 from waitline.kit.pagination import decode_cursor, encode_cursor, keyset_page
 from waitline.workspaces.schemas import TEMPLATE_SETTINGS, WorkspaceSettings
+from waitline.workspaces.service import settings_of
 
 # Like a slug, and underscores too, so that built-in names (`referral_credited`) fit.
 TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
@@ -189,7 +190,7 @@ def delete_template(session: Session, workspace: Workspace, name: str) -> None:
             raise Conflict(f"{name!r} is a built-in template; built-in templates stay.")
         raise NotFound(f"No email template named {name!r}.")
     if name not in BUILT_IN_TEMPLATE_NAMES:
-        settings = WorkspaceSettings.model_validate(workspace.settings or {})
+        settings = settings_of(workspace)
         users = [field for field in TEMPLATE_SETTINGS if getattr(settings, field) == name]
         if users:
             raise Conflict(
@@ -224,7 +225,7 @@ def preview_template(
         text=given.get("text", stored.text),
     )
     check_template(source, name)
-    settings = WorkspaceSettings.model_validate(workspace.settings or {})
+    settings = settings_of(workspace)
     context = {**SAMPLE_CONTEXT, "brand": brand_of(workspace, settings)}
     return render(source, context, template=name)
 

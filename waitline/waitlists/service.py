@@ -26,7 +26,7 @@ from waitline.waitlists.schemas import (
     WaitlistSettings,
     WaitlistUpdate,
 )
-from waitline.workspaces.schemas import WorkspaceSettings
+from waitline.workspaces.service import settings_of
 
 SEALED_SECRET = "secret_key_sealed"
 
@@ -282,7 +282,7 @@ def public_info(
     default_confirmation: str,
 ) -> PublicInfo:
     settings = settings_view(waitlist.settings)
-    brand = WorkspaceSettings.model_validate(workspace.settings or {})
+    brand = settings_of(workspace)
     copy = variant.copy if variant else {}
     captcha = settings.captcha
     return PublicInfo(

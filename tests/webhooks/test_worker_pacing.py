@@ -46,12 +46,12 @@ def test_a_batch_that_had_the_cpu_is_followed_by_the_next_at_once():
     assert pacing.pause_after(started) == 0.0
 
 
-def test_a_batch_kept_waiting_for_the_cpu_is_followed_by_a_pause_as_long_as_it_took_times_4():
+def test_a_batch_kept_waiting_for_the_cpu_is_followed_by_a_pause_ten_times_as_long():
     readings = Readings()
     pacing = readings.pacing()
     started = pacing.start()
-    readings.batch(took=0.1, waiting=0.05)
-    assert pacing.pause_after(started) == pytest.approx(0.1 * PAUSE_FACTOR)
+    readings.batch(took=0.05, waiting=0.03)
+    assert pacing.pause_after(started) == pytest.approx(0.5) == 0.05 * PAUSE_FACTOR
 
 
 def test_a_pause_is_never_longer_than_a_second():

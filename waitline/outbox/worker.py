@@ -34,9 +34,9 @@ AUTOGROUP = "/proc/self/autogroup"
 SCHEDSTAT = "/proc/thread-self/schedstat"
 # A worker kept waiting for a CPU more than this share of a batch's time is on a machine
 # busy with other work; it then pauses PAUSE_FACTOR times as long as the batch took (at
-# most MAX_PAUSE_SECONDS) before its next one, so it takes a fifth of its speed at most.
+# most MAX_PAUSE_SECONDS) before its next one, so that it works about a tenth of the time.
 BUSY_SHARE = 0.25
-PAUSE_FACTOR = 4
+PAUSE_FACTOR = 10
 MAX_PAUSE_SECONDS = 1.0
 T = TypeVar("T")
 

@@ -110,9 +110,12 @@ class Worker:
                 # One bad batch must not end the worker: the work stays claimable.
                 log.exception("worker job %s failed", getattr(job, "__name__", job))
                 done = 0
-            pause = IDLE_POLL_SECONDS if not done else 0.0
-            if done and self.pacing is not None:
+            if not done:
+                pause = IDLE_POLL_SECONDS
+            elif self.pacing is not None:
                 pause = self.pacing.pause_after(started)
+            else:
+                pause = 0.0
             if pause:
                 with anyio.move_on_after(pause):
                     await stop.wait()
@@ -181,11 +184,12 @@ class Pacing:
     Its lower CPU priority (`give_way_to_requests`) is not enough on its own: the app
     processes of a launch wait now and then (for a write lock, for the network), the worker
     takes the CPU they leave, and each time they are ready again they wait for it to give
-    the CPU back; measured, a worker at nice 19 still cost a quarter of the signups
+    the CPU back; measured, a busy process at nice 19 still cost a sixth of the signups
     (docs/performance.md). So after a batch for which the worker was itself kept waiting
     for a CPU more than BUSY_SHARE of the time, the machine is busy with work that comes
     first, and it pauses: mail and webhooks still go out during a rush, more slowly, and
-    at full speed once it is over."""
+    at full speed once it is over. Time spent waiting on the network (a slow SMTP server)
+    is not waiting for a CPU, and brings no pause."""
 
     waited: Callable[[], float] = cpu_wait_seconds
     clock: Callable[[], float] = time.monotonic

@@ -132,9 +132,10 @@ def _prepare(
         custom: dict[str, dict[str, EmailTemplate]] = {wid: {} for wid in workspace_ids}
         for template in repository.templates_of(session, workspace_ids):
             custom[template.workspace_id][template.name] = template
-    # Each workspace's settings and brand once, not once per message of the batch.
+    # Each workspace's settings, brand and sender once, not once per message of the batch.
     settings = {wid: settings_of(workspace) for wid, workspace in workspaces.items()}
     brands = {wid: brand_of(workspaces[wid], settings[wid]) for wid in workspaces}
+    senders = {wid: workspace_sender(settings[wid], brands[wid], base_url) for wid in workspaces}
     outgoing, set_aside = [], []
 
     def put_aside(message: Message, status: str, reason: str) -> None:
@@ -156,7 +157,6 @@ def _prepare(
         except LookupError as exc:
             put_aside(message, "failed", str(exc))
             continue
-        brand = brands[workspace_id]
         outgoing.append(
             Outgoing(
                 id=message.id,
@@ -164,8 +164,8 @@ def _prepare(
                 to_address=message.to_address,
                 attempts=message.attempts,
                 source=source,
-                context=message_context(message.data or {}, brand),
-                sender=workspace_sender(settings[workspace_id], brand, base_url),
+                context=message_context(message.data or {}, brands[workspace_id]),
+                sender=senders[workspace_id],
                 claimed_until=locked_until,
             )
         )

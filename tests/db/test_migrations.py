@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.sql.elements import TextClause
 
 from waitline.app import create_app
@@ -116,14 +116,28 @@ def test_readyz_follows_the_migrations(empty_database_url, tmp_path):
     assert after.json() == {"status": "ready"}
 
 
+def _migrate(db: Database, step, revision: str) -> None:
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+def _add_waitlist(connection) -> None:
+    """Workspace 'ws' with waitlist 'wl', in plain SQL: the models may be newer."""
+    connection.exec_driver_sql(
+        "INSERT INTO workspaces (id, slug, name, settings, created_at, updated_at)"
+        " VALUES ('ws', 'ws', 'ws', '{}', '2026-11-24', '2026-11-24')"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO waitlists (id, workspace_id, slug, display_name, status, settings,"
+        " last_seq, entry_count, created_at, updated_at) VALUES ('wl', 'ws', 'wl',"
+        " 'wl', 'open', '{}', 0, 0, '2026-11-24', '2026-11-24')"
+    )
+
+
 def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'buckets.db'}")
-    config = alembic_config()
-
-    def migrate(step, revision: str) -> None:
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            step(config, revision)
 
     def table_sql() -> str:
         with db.engine.connect() as connection:
@@ -138,34 +152,85 @@ def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path)
             ).all()
 
     try:
-        migrate(command.upgrade, "0005")
+        _migrate(db, command.upgrade, "0005")
         with db.engine.begin() as connection:
-            connection.exec_driver_sql(
-                "INSERT INTO workspaces (id, slug, name, settings, created_at, updated_at)"
-                " VALUES ('ws', 'ws', 'ws', '{}', '2026-11-24', '2026-11-24')"
-            )
-            connection.exec_driver_sql(
-                "INSERT INTO waitlists (id, workspace_id, slug, display_name, status, settings,"
-                " last_seq, entry_count, created_at, updated_at) VALUES ('wl', 'ws', 'wl',"
-                " 'wl', 'open', '{}', 0, 0, '2026-11-24', '2026-11-24')"
-            )
+            _add_waitlist(connection)
             connection.exec_driver_sql(
                 "INSERT INTO line_buckets VALUES ('wl', -1, 3), ('wl', 0, 1024), ('wl', 7, 5)"
             )
         kept = [("wl", -1, 3), ("wl", 0, 1024), ("wl", 7, 5)]
         assert "WITHOUT ROWID" not in table_sql()
 
-        migrate(command.upgrade, "0006")
+        _migrate(db, command.upgrade, "0006")
         assert "WITHOUT ROWID" in table_sql()
         assert buckets() == kept
 
-        migrate(command.downgrade, "0005")
+        _migrate(db, command.downgrade, "0005")
         assert "WITHOUT ROWID" not in table_sql()
         assert buckets() == kept
 
-        migrate(command.upgrade, "0006")
+        _migrate(db, command.upgrade, "0006")
         with db.engine.begin() as connection:
             connection.exec_driver_sql("DELETE FROM waitlists WHERE id = 'wl'")
         assert buckets() == []  # the foreign key and its cascade came through the rebuild
+    finally:
+        db.dispose()
+
+
+def test_line_buckets_are_counted_again_at_two_levels_and_back(empty_database_url):
+    """0007 recounts the waiting entries into buckets of 64 scores and blocks of 4,096;
+    going back recounts them into buckets of 1,024. Entries not waiting are not counted."""
+    db = Database(empty_database_url)
+
+    def rows(columns: str) -> list[tuple]:
+        with db.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                f"SELECT {columns} FROM line_buckets ORDER BY {columns}"
+            ).all()
+
+    try:
+        _migrate(db, command.upgrade, "0006")
+        with db.engine.begin() as connection:
+            _add_waitlist(connection)
+            for seq, score, waiting in [
+                (1, -1, True),  # moved ahead by referrals: buckets -1 at every width
+                (2, 2, True),
+                (3, 63, True),
+                (4, 64, True),
+                (5, 5000, True),
+                (6, 6, False),
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO entries (id, waitlist_id, workspace_id, seq, email,"
+                        " email_normalized, source, referral_code, referral_count,"
+                        " referral_credited, score, waiting, status, verified, metadata,"
+                        " created_at, updated_at) VALUES (:id, 'wl', 'ws', :seq, :email,"
+                        " :email, 'import', :id, 0, :no, :score, :waiting, 'pending', :no,"
+                        " '{}', '2026-11-24', '2026-11-24')"
+                    ),
+                    {
+                        "id": f"e{seq}",
+                        "seq": seq,
+                        "email": f"{seq}@x.test",
+                        "score": score,
+                        "waiting": waiting,
+                        "no": False,
+                    },
+                )
+
+        _migrate(db, command.upgrade, "0007")
+        assert rows("level, bucket, count") == [
+            (0, -1, 1),
+            (0, 0, 2),
+            (0, 1, 1),
+            (0, 78, 1),
+            (1, -1, 1),
+            (1, 0, 3),
+            (1, 1, 1),
+        ]
+
+        _migrate(db, command.downgrade, "0006")
+        assert rows("bucket, count") == [(-1, 1), (0, 3), (4, 1)]
     finally:
         db.dispose()

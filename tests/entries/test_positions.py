@@ -114,10 +114,9 @@ def settle_opt_in_change(
 def test_every_position_matches_the_definition_after_any_sequence_of_changes(
     app, client, clock, tenant, monkeypatch, operations, boost, double_opt_in, same_ip_ok
 ):
-    # Tiny buckets, so that even short lines span many of them, negative scores included.
-    monkeypatch.setattr(line, "BUCKET_WIDTH", 4)
-    # The status statement is built once, at import, with the real width: build it again.
-    monkeypatch.setattr(line, "ENTRY_STANDING", line._entry_standing_statement())
+    # Tiny buckets (two scores) and blocks (four), so that even short lines span many of
+    # them, negative scores included.
+    monkeypatch.setattr(line, "BUCKET_WIDTH", 2)
     db, links = app.state.db, app.state.links
     with db.transaction() as session:
         workspace = session.get(Workspace, tenant.id)

@@ -220,13 +220,18 @@ def test_imported_people_go_through_the_line_as_signups_do(
     ).json()
     assert (counts["total"], counts["waiting"], counts["invited"]) == (5, 2, 1)
     with app.state.db.transaction(write=False) as session:
-        in_buckets = session.scalar(
-            select(func.sum(LineBucket.count)).where(LineBucket.waitlist_id == waitlist["id"])
+        per_level = dict(
+            session.execute(
+                select(LineBucket.level, func.sum(LineBucket.count))
+                .where(LineBucket.waitlist_id == waitlist["id"])
+                .group_by(LineBucket.level)
+            ).all()
         )
         waiting = session.scalar(
             select(func.count()).where(Entry.waitlist_id == waitlist["id"], Entry.waiting)
         )
-    assert in_buckets == waiting == 2
+    assert waiting == 2
+    assert per_level == {0: 2, 1: 2}  # the same entries in buckets and in blocks
 
 
 def test_bad_rows_are_reported_and_never_stop_the_good_ones(open_waitlist, join, csv_io, stored):

@@ -15,9 +15,14 @@ COUNTERS_ONLY = {"counters_only": True}
 
 def bump(session: Session, model: type, key: dict[str, Any], column: str, delta: int) -> None:
     """Add `delta` to `column` of the row at `key`, creating it at `delta` if missing."""
+    bump_each(session, model, column, [{**key, "delta": delta}])
+
+
+def bump_each(session: Session, model: type, column: str, rows: list[dict[str, Any]]) -> None:
+    """`bump` for several rows in one call: each row is its key's values and its `delta`."""
     connection = session.connection()
-    stmt = _upsert(connection.dialect.name, model, tuple(key), column)
-    connection.execute(stmt, {**key, "delta": delta})
+    key = tuple(name for name in rows[0] if name != "delta")
+    connection.execute(_upsert(connection.dialect.name, model, key, column), rows)
 
 
 @cache

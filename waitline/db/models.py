@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -180,10 +181,12 @@ class Entry(Base):
 
 
 class LineBucket(Base):
-    """How many waiting entries of a waitlist have a score in one bucket of scores.
+    """How many waiting entries of a waitlist have a score in one bucket of scores (level
+    0) or in one block of buckets (level 1); see entries/line.py.
 
     Kept in the same transaction as every change to the line, so that a position is a
-    sum over buckets ahead plus a count inside one bucket, not a count of the whole line.
+    sum over blocks and buckets ahead plus a count inside one bucket, not a count of the
+    whole line.
     """
 
     __tablename__ = "line_buckets"
@@ -193,6 +196,7 @@ class LineBucket(Base):
     waitlist_id: Mapped[str] = mapped_column(
         ForeignKey("waitlists.id", ondelete="CASCADE"), primary_key=True
     )
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
 

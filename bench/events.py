@@ -30,8 +30,8 @@ from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from scratch import fresh_database
+from sqlalchemy import func, insert, select
 
 from waitline.db.migrate import upgrade
 from waitline.db.models import Event, Message, WebhookDelivery, WebhookEndpoint, Workspace
@@ -136,26 +136,6 @@ def stats(base: str) -> dict:
 
 
 # --- databases ---
-
-
-@contextmanager
-def fresh_database(url: str, name: str, workdir: Path) -> Iterator[str]:
-    """A database of its own for one run: no other work in it for the workers to find."""
-    if url.startswith("sqlite"):
-        yield f"sqlite:///{workdir / f'{name}.db'}"
-        return
-    parsed = make_url(url)
-    own = parsed.set(database=f"waitline_bench_{name}")
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{own.database}"'))
-    try:
-        yield own.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def make_workspace(db: Database, hook_url: str | None) -> str:

@@ -4,7 +4,8 @@ Every figure is a ratio of two rates measured side by side in the same run, so t
 machine's speed cancels out. Writes bench/results/latest.md.
 
     make bench                      # SQLite, and PostgreSQL when WAITLINE_BENCH_DATABASE_URL
-                                    # (or WAITLINE_TEST_DATABASE_URL) is set
+                                    # (or WAITLINE_TEST_DATABASE_URL) is set: on that server,
+                                    # in a database of its own, dropped afterwards
 """
 
 import json
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from scratch import fresh_database
 from sqlalchemy import text
 
 from waitline.db.migrate import upgrade
@@ -296,16 +298,16 @@ def report(all_results: list[dict]) -> str:
 
 def main() -> None:
     ensure_wrk()
-    backends = []
+    pg = os.environ.get("WAITLINE_BENCH_DATABASE_URL") or os.environ.get(
+        "WAITLINE_TEST_DATABASE_URL"
+    )
     with tempfile.TemporaryDirectory(prefix="waitline-bench-") as tmp:
         workdir = Path(tmp)
-        backends.append(("sqlite", f"sqlite:///{workdir / 'bench.db'}"))
-        pg = os.environ.get("WAITLINE_BENCH_DATABASE_URL") or os.environ.get(
-            "WAITLINE_TEST_DATABASE_URL"
-        )
-        if pg:
-            backends.append(("postgresql", pg))
-        results = [bench_backend(name, url, workdir) for name, url in backends]
+        backends = [("sqlite", "sqlite://")] + ([("postgresql", pg)] if pg else [])
+        results = []
+        for name, server in backends:
+            with fresh_database(server, f"public_{name}", workdir) as url:
+                results.append(bench_backend(name, url, workdir))
     out = HERE / "results" / "latest.md"
     out.write_text(report(results))
     print(out.read_text())

@@ -193,12 +193,17 @@ def test_line_buckets_are_counted_again_at_two_levels_and_back(empty_database_ur
         with db.engine.begin() as connection:
             _add_waitlist(connection)
             for seq, score, waiting in [
-                (1, -1, True),  # moved ahead by referrals: buckets -1 at every width
+                # Moved ahead by referrals: negative scores, floored at every width.
+                (1, -1, True),
+                (7, -64, True),
+                (8, -65, True),
+                (9, -4096, True),
+                (10, -4097, True),
                 (2, 2, True),
                 (3, 63, True),
                 (4, 64, True),
                 (5, 5000, True),
-                (6, 6, False),
+                (6, 6, False),  # not waiting: counted nowhere
             ]:
                 connection.execute(
                     text(
@@ -221,16 +226,32 @@ def test_line_buckets_are_counted_again_at_two_levels_and_back(empty_database_ur
 
         _migrate(db, command.upgrade, "0007")
         assert rows("level, bucket, count") == [
-            (0, -1, 1),
+            (0, -65, 1),
+            (0, -64, 1),
+            (0, -2, 1),
+            (0, -1, 2),
             (0, 0, 2),
             (0, 1, 1),
             (0, 78, 1),
-            (1, -1, 1),
+            (1, -2, 1),
+            (1, -1, 4),
             (1, 0, 3),
             (1, 1, 1),
         ]
 
         _migrate(db, command.downgrade, "0006")
-        assert rows("bucket, count") == [(-1, 1), (0, 3), (4, 1)]
+        assert rows("bucket, count") == [(-5, 1), (-4, 1), (-1, 3), (0, 3), (4, 1)]
+
+        _migrate(db, command.upgrade, "0007")
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as connection:
+                table = connection.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = 'line_buckets'"
+                ).scalar_one()
+            assert "WITHOUT ROWID" in table  # still read in one pass (0006)
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM entries")
+            connection.exec_driver_sql("DELETE FROM waitlists WHERE id = 'wl'")
+        assert rows("level, bucket, count") == []  # the foreign key's cascade came through
     finally:
         db.dispose()

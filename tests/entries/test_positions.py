@@ -4,8 +4,10 @@ through signups, state changes and changes of the rules (boost, double opt-in)."
 import uuid
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql, sqlite
 
 from waitline.db.models import Waitlist, Workspace
 from waitline.entries import line, repository, service
@@ -257,3 +259,16 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
     assert in_bulk == {pid: p for pid, p in expected.items() if p is not None}
     assert counts == credited_referrals(people)
     assert waiting_total == sum(1 for p in expected.values() if p is not None)
+
+
+@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])
+def test_the_line_statements_divide_scores_as_integers(dialect):
+    """A score divided as a number of another kind (FLOOR, a float on PostgreSQL) would be
+    compared with the bigint bucket columns as a float, and no index would bound the sums
+    or the walk: each lookup would read the whole line ahead."""
+    for statement in (
+        line._position_statement(line.BUCKET_WIDTH),
+        line._entry_standing_statement(line.BUCKET_WIDTH),
+        line.WAITING_COUNT,
+    ):
+        assert "FLOOR" not in str(statement.compile(dialect=dialect)).upper()

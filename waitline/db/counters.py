@@ -20,6 +20,8 @@ def bump(session: Session, model: type, key: dict[str, Any], column: str, delta:
 
 def bump_each(session: Session, model: type, column: str, rows: list[dict[str, Any]]) -> None:
     """`bump` for several rows in one call: each row is its key's values and its `delta`."""
+    if not rows:
+        return
     connection = session.connection()
     key = tuple(name for name in rows[0] if name != "delta")
     connection.execute(_upsert(connection.dialect.name, model, key, column), rows)

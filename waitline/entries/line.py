@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Row,
+    String,
     and_,
     bindparam,
     case,
@@ -97,8 +98,9 @@ def add_to_bucket(session: Session, waitlist_id: str, score: int, delta: int) ->
 
 
 def add_to_buckets(session: Session, waitlist_id: str, scores: list[int]) -> None:
-    """Count entries into the buckets and blocks of their scores, in one statement: new
-    entries, at the back of the line, nearly all fall in one bucket."""
+    """Count entries into the buckets and blocks of their scores, with one statement run
+    for each row it changes: new entries, at the back of the line, nearly all fall in one
+    bucket and one block."""
     _count_in_line(session, waitlist_id, [(score, +1) for score in scores])
 
 
@@ -106,10 +108,12 @@ def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_scor
     _count_in_line(session, waitlist_id, [(old_score, -1), (new_score, +1)])
 
 
-def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[int, int]]):
-    """Add each (score, delta) to the counts of its bucket and its block. The rows are
-    bumped in one fixed order (blocks first, highest first), so that two transactions
-    bumping the same rows take their locks in the same order and never deadlock."""
+def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[int, int]]) -> None:
+    """Add each (score, delta) to the counts of its bucket and its block. Within one call
+    the rows are bumped in one fixed order (blocks first, highest first), so that two
+    calls bumping the same rows take their locks in the same order. A transaction that
+    calls this twice (an entry counted in, then its referrer moved) can still deadlock
+    with another on PostgreSQL; that one is refused as load, to be tried again."""
     deltas: Counter[tuple[int, int]] = Counter()
     for score, delta in changes:
         for level in (BUCKET, BLOCK):
@@ -119,8 +123,7 @@ def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[i
         for (level, bucket), delta in sorted(deltas.items(), reverse=True)
         if delta
     ]
-    if rows:
-        bump_each(session, LineBucket, "count", rows)
+    bump_each(session, LineBucket, "count", rows)
 
 
 def _counted(waitlist_id, level: int, *conditions):
@@ -144,7 +147,7 @@ def _ahead_in_block(waitlist_id, score, seq, width: int):
     bucket = _floor_div(score, width)
     first_bucket = _floor_div(score, width * width) * _constant(width)
     ahead = Entry.__table__.alias("ahead")
-    in_bucket = (
+    ahead_in_bucket = (
         select(func.count())
         .select_from(ahead)
         .where(
@@ -156,10 +159,10 @@ def _ahead_in_block(waitlist_id, score, seq, width: int):
         )
         .scalar_subquery()
     )
-    in_buckets = _counted(
+    buckets_ahead = _counted(
         waitlist_id, BUCKET, buckets.c.bucket >= first_bucket, buckets.c.bucket < bucket
     )
-    return in_buckets + in_bucket
+    return buckets_ahead + ahead_in_bucket
 
 
 def _ahead_in_line(waitlist_id, score, seq, width: int):
@@ -176,7 +179,14 @@ def _position_statement(width: int):
     """The position of the waiting entry at (score, seq), in one statement, so one snapshot.
 
     Built once per bucket width: building a statement costs more than running it."""
-    ahead = _ahead_in_line(bindparam("waitlist_id"), bindparam("score"), bindparam("seq"), width)
+    # Typed, so that SQLAlchemy divides them as integers: an untyped parameter gets FLOOR(),
+    # a float on PostgreSQL, and no index can be used with a float bound on a bigint column.
+    ahead = _ahead_in_line(
+        bindparam("waitlist_id", type_=String),
+        bindparam("score", type_=BigInteger),
+        bindparam("seq", type_=BigInteger),
+        width,
+    )
     return select(literal(1) + ahead)
 
 

@@ -341,23 +341,23 @@ def rebuild_line(
         .execution_options(synchronize_session=False)
     )
     session.execute(LineBucket.__table__.delete().where(LineBucket.waitlist_id == waitlist.id))
-    for level in (BUCKET, BLOCK):
-        bucket = _floor_div(Entry.score, width_of(level))
-        counted = (
-            select(
-                Entry.waitlist_id,
-                literal(level).label("level"),
-                bucket.label("bucket"),
-                func.count().label("count"),
-            )
-            .where(Entry.waitlist_id == waitlist.id, Entry.waiting == True)  # noqa: E712
-            .group_by(Entry.waitlist_id, bucket)
-        )
-        session.execute(
-            LineBucket.__table__.insert().from_select(
-                ["waitlist_id", "level", "bucket", "count"], counted
-            )
-        )
+    buckets = LineBucket.__table__
+    bucket = _floor_div(Entry.score, BUCKET_WIDTH)
+    counted = (
+        select(Entry.waitlist_id, literal(BUCKET), bucket, func.count())
+        .where(Entry.waitlist_id == waitlist.id, Entry.waiting == True)  # noqa: E712
+        .group_by(Entry.waitlist_id, bucket)
+    )
+    # The blocks are summed from the buckets just written: ~n / 64 rows, not the line again.
+    block = _floor_div(buckets.c.bucket, BUCKET_WIDTH)
+    summed = (
+        select(buckets.c.waitlist_id, literal(BLOCK), block, func.sum(buckets.c.count))
+        .where(buckets.c.waitlist_id == waitlist.id, buckets.c.level == BUCKET)
+        .group_by(buckets.c.waitlist_id, block)
+    )
+    columns = ["waitlist_id", "level", "bucket", "count"]
+    session.execute(buckets.insert().from_select(columns, counted))
+    session.execute(buckets.insert().from_select(columns, summed))
 
 
 def _set_credited(session: Session, waitlist_id: str, credited: bool, *conditions) -> int:

@@ -113,28 +113,6 @@ def test_objects_stay_readable_after_the_transaction(db):
     assert workspace.slug == "readable"  # expire_on_commit is off: no lazy reload after close
 
 
-def test_an_autocommit_connection_commits_each_statement_by_itself(db):
-    insert = Workspace.__table__.insert()
-    with db.autocommit() as conn:
-        row = {"id": new_id(), "slug": "alone", "name": "alone", "settings": {}}
-        conn.execute(insert, {**row, "created_at": NOW, "updated_at": NOW})
-        # Still inside the block, and already committed: another transaction sees it.
-        with db.transaction(write=False) as session:
-            assert session.scalar(select(Workspace.slug)) == "alone"
-
-
-def test_connections_used_for_autocommit_go_back_to_the_pool_with_transactions(db):
-    for _ in range(3):  # enough to reuse the pooled connection the reads had
-        with db.autocommit() as conn:
-            conn.execute(select(func.count()).select_from(Workspace))
-    with pytest.raises(RuntimeError), db.transaction() as session:
-        session.add(_workspace("undone"))
-        session.flush()
-        raise RuntimeError("then something fails")
-    with db.transaction(write=False) as session:
-        assert session.scalar(select(func.count()).select_from(Workspace)) == 0
-
-
 def _backend_pid(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()

@@ -247,7 +247,7 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
             entry = repository.by_id(session, waitlist.id, pid)
             actual[pid] = service.position_of_entry(session, entry)
             counts[pid] = entry.referral_count
-            standing = line.entry_standing(session.connection(), waitlist.id, pid)
+            standing = line.entry_standing(db, waitlist.id, pid)
             assert (standing.id, standing.position, standing.waiting_count) == (
                 pid,
                 actual[pid],

@@ -1,6 +1,7 @@
 """Engines for SQLite (embedded default) and PostgreSQL, with one code path."""
 
 import time
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -9,8 +10,6 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
-# No transaction at all: each statement commits by itself (see `autocommit`).
-SQLITE_AUTOCOMMIT = {"sqlite_begin": None}
 LOCK_TIMEOUT_MS = 15_000
 # PostgreSQL's SQLSTATEs for a lock wait that ran out, and for the transaction it chose
 # to end a deadlock: both are load, to be tried again, not bugs.
@@ -103,19 +102,17 @@ def _sqlite_engine(url) -> Engine:
         # A transaction that will write takes the write lock up front: a deferred one
         # that upgrades later fails with SQLITE_BUSY instead of waiting its turn.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        if mode is not None:
-            connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
-def autocommit(engine: Engine) -> Engine:
-    """The engine whose connections run each statement as its own transaction. PostgreSQL
-    has a mode for it; SQLite's driver is in that mode already (`_configure`), so there
-    the BEGIN is simply left out."""
-    if is_sqlite(engine):
-        return engine.execution_options(**SQLITE_AUTOCOMMIT)
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+def set_autocommit(engine: Engine, dbapi_connection: Any) -> None:
+    """Make one of the engine's driver connections run each statement as a transaction
+    of its own. psycopg has a mode for it; SQLite's driver is in that mode already
+    (`_configure`), and there the BEGIN is only ever sent by the "begin" event."""
+    if not is_sqlite(engine):
+        dbapi_connection.autocommit = True
 
 
 def _json(value) -> str:

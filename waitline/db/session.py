@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from waitline.db.engine import WRITE, autocommit, is_sqlite, make_engine
+from waitline.db.engine import WRITE, is_sqlite, make_engine
 from waitline.db.group_commit import Batch, GroupCommits, LockWaitTooLong, each, run_batch
+from waitline.db.reads import CompiledRead, HeldConnections
 from waitline.db.write_lock import WriteLock
 from waitline.kit.errors import WaitlineError
 
@@ -25,7 +26,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
         self._write_engine = self.engine.execution_options(**WRITE)
-        self._autocommit_engine = autocommit(self.engine)
+        self._readers = HeldConnections(self.engine)
         # SQLite has one writer at a time: writers of every process queue on this lock.
         self.write_lock: WriteLock | None = (
             WriteLock(_lock_path(self.engine)) if is_sqlite(self.engine) else None
@@ -53,14 +54,12 @@ class Database:
             if locked:
                 self.write_lock.release()
 
-    @contextmanager
-    def autocommit(self) -> Iterator[Connection]:
-        """A connection outside any transaction, for a read done in one statement: that
-        statement reads one consistent snapshot by itself, and the BEGIN and COMMIT of a
-        transaction around it cost a status page more than its query does. Never write
-        through it: each statement would commit alone."""
-        with self._autocommit_engine.connect() as conn:
-            yield conn
+    def read_first(self, read: CompiledRead, params: dict[str, Any]):
+        """The first row of a read done in one statement, outside any transaction, on
+        this thread's held connection (`db/reads.py`): the statement reads one consistent
+        snapshot by itself, and a BEGIN and COMMIT around it would cost a status lookup
+        more than its query does."""
+        return self._readers.first(read, params)
 
     @contextmanager
     def _committed(self, *, write: bool) -> Iterator[Session]:
@@ -156,6 +155,7 @@ class Database:
                 conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
 
     def dispose(self) -> None:
+        self._readers.close()
         self.engine.dispose()
 
 

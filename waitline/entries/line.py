@@ -17,8 +17,6 @@ from functools import cache
 
 from sqlalchemy import (
     BigInteger,
-    Connection,
-    Row,
     String,
     and_,
     bindparam,
@@ -36,6 +34,8 @@ from sqlalchemy.orm import Session
 
 from waitline.db.counters import bump_each
 from waitline.db.models import Entry, LineBucket, Waitlist
+from waitline.db.reads import CompiledRead
+from waitline.db.session import Database
 
 BUCKET_WIDTH = 64
 # Level 0 counts per bucket of BUCKET_WIDTH scores, level 1 per block of BUCKET_WIDTH buckets.
@@ -211,7 +211,7 @@ STATUS_COLUMNS = (
 def _entry_standing_statement(width: int):
     """An entry found by id, with its `position` (NULL unless waiting) and the line's
     `waiting_count`: what a status page shows, in one statement, so that it needs no
-    transaction around it (`Database.autocommit`). Scalar subqueries on the one entry
+    transaction around it (`Database.read_first`). Scalar subqueries on the one entry
     row: SQLite ran a join of its buckets, grouped, a third slower."""
     entries = Entry.__table__
     ahead = _ahead_in_line(entries.c.waitlist_id, entries.c.score, entries.c.seq, width)
@@ -237,11 +237,17 @@ def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int
     return int(session.connection().execute(statement, params).scalar_one())
 
 
-def entry_standing(conn: Connection, waitlist_id: str, entry_id: str) -> Row | None:
-    """The entry of this waitlist with this id, its STATUS_COLUMNS as a row to read, with
-    its `position` and the line's `waiting_count`; None if there is no such entry."""
+@cache
+def _entry_standing_read(width: int) -> CompiledRead:
+    return CompiledRead(_entry_standing_statement(width))
+
+
+def entry_standing(db: Database, waitlist_id: str, entry_id: str):
+    """The entry of this waitlist with this id, its STATUS_COLUMNS as a named tuple, with
+    its `position` and the line's `waiting_count`; None if there is no such entry. Read
+    outside any transaction, as it stands now."""
     params = {"entry_id": entry_id, "waitlist_id": waitlist_id}
-    return conn.execute(_entry_standing_statement(BUCKET_WIDTH), params).first()
+    return db.read_first(_entry_standing_read(BUCKET_WIDTH), params)
 
 
 def positions_of_entries(

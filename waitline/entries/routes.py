@@ -228,8 +228,7 @@ async def entry_status(
 ) -> StatusResponse:
     _limit(visit, "public", workspace_slug, waitlist_slug)
     ctx = _context(visit, workspace_slug, waitlist_slug)
-    with visit.db.autocommit() as conn:
-        entry = service.standing_for_token(conn, ctx, token)
+    entry = service.standing_for_token(visit.db, ctx, token)
     position = entry.position
     return StatusResponse(
         position=position,

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from waitline.db.counters import COUNTERS_ONLY
 from waitline.db.models import Entry, Waitlist, Workspace
+from waitline.db.session import Database
 from waitline.email.outbox import new_message, queue_messages
 from waitline.entries import line, repository
 from waitline.entries.checks import CheckedJoin
@@ -402,13 +403,13 @@ def entry_by_id(
     return session.scalar(LOCKED_BY_ID if lock else repository.BY_ID, params)
 
 
-def standing_for_token(conn: Connection, ctx: WaitlistContext, token: str) -> Row:
+def standing_for_token(db: Database, ctx: WaitlistContext, token: str):
     """The entry a status token names, with its position and the line's waiting count
     (`line.entry_standing`)."""
     claims = read_token(ctx.links.secret_key, "status", token)
     if claims is None or claims.waitlist_id != ctx.waitlist.id:
         raise _invalid_token(404)
-    entry = line.entry_standing(conn, ctx.waitlist.id, claims.entry_id)
+    entry = line.entry_standing(db, ctx.waitlist.id, claims.entry_id)
     if entry is None:
         raise _invalid_token(404)
     return entry

@@ -159,7 +159,7 @@ async def status_page(
             ctx, _ = _load(
                 request, session, workspace_slug, waitlist_slug, now, lang, "", draw=False
             )
-            entry = service.standing_for_token(session.connection(), ctx, token[:512])
+            entry = service.standing_for_token(db, ctx, token[:512])
             # The copy the person signed up with (no new A/B draw), unless a language
             # variant matches the visitor.
             ctx, info = _load(

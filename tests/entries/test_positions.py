@@ -77,15 +77,22 @@ def expected_positions(
 
 
 def settle_credit(
-    person: Person, people: dict[str, Person], boost: int, double_opt_in: bool, same_ip_ok: bool
+    person: Person,
+    people: dict[str, Person],
+    boost: int,
+    double_opt_in: bool,
+    same_ip_ok: bool,
+    *,
+    was_waiting: bool,
 ) -> None:
     """The definition of credit: given when a referred entry starts waiting while referrals
     are on (boost > 0), taken on rejection."""
     if person.referred_by is None or person.referred_by not in people:
         return
+    starts_waiting = person.waiting(double_opt_in) and not was_waiting
     if person.status == "rejected":
         person.credited = False
-    elif person.waiting(double_opt_in) and not person.credited and boost > 0:
+    elif starts_waiting and not person.credited and boost > 0:
         same_ip = people[person.referred_by].ip == person.ip
         person.credited = same_ip_ok or not same_ip
 
@@ -99,7 +106,7 @@ def settle_opt_in_change(
         if double_opt_in and not person.verified:
             person.credited = False
         elif not double_opt_in and not person.verified:
-            settle_credit(person, people, boost, double_opt_in, same_ip_ok)
+            settle_credit(person, people, boost, double_opt_in, same_ip_ok, was_waiting=False)
 
 
 @settings(
@@ -195,7 +202,9 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                     person = Person(entry.id, entry.seq, (target + i) % 2, referrer)
                     people[entry.id] = person
                     order.append(entry.id)
-                    settle_credit(person, people, boost, double_opt_in, same_ip_ok)
+                    settle_credit(
+                        person, people, boost, double_opt_in, same_ip_ok, was_waiting=False
+                    )
                 # The position each signup is told is the definition's too.
                 expected = expected_positions(people, boost, double_opt_in)
                 assert [position for _, position in joined] == [
@@ -208,6 +217,7 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
             if pid not in people:
                 continue
             person, entry = people[pid], repository.by_id(session, waitlist.id, pid)
+            was_waiting = person.waiting(double_opt_in)
             if kind == "confirm":
                 service.confirm(
                     session, links.confirm_token(pid, waitlist.id, clock.now()), links, clock.now()
@@ -236,7 +246,7 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                     if other.referred_by == pid:
                         other.referred_by, other.credited = None, False
                 continue
-            settle_credit(person, people, boost, double_opt_in, same_ip_ok)
+            settle_credit(person, people, boost, double_opt_in, same_ip_ok, was_waiting=was_waiting)
 
     expected = expected_positions(people, boost, double_opt_in)
     with db.transaction(write=False) as session:

@@ -133,6 +133,26 @@ def test_with_referrals_off_a_referral_credits_no_one_now_or_later(
     assert team.line(waitlist, people) == {"ada": 1, "bob": 2, "cyd": 3, "dan": 4}
 
 
+def test_a_referral_made_while_referrals_were_off_credits_no_one_when_approved_later(
+    open_waitlist, join, proxy, team, client, tenant
+):
+    waitlist = open_waitlist(referral_boost=0)
+    people = sign_up(join, proxy, waitlist, "ada bob cyd")
+    people |= sign_up(join, proxy, waitlist, "dan", referrer=people["cyd"])
+    team.change(waitlist, referral_boost=5)
+
+    approved = client.patch(
+        tenant.path(f"/waitlists/{waitlist['id']}/entries/{people['dan']['id']}"),
+        json={"status": "approved"},
+        headers=tenant.auth,
+    )
+
+    assert approved.status_code == 200, approved.text
+    # Dan was already waiting: approving him is no moment to credit Cyd.
+    assert team.status(waitlist, people["cyd"])["referral_count"] == 0
+    assert team.line(waitlist, people) == {"ada": 1, "bob": 2, "cyd": 3, "dan": 4}
+
+
 def test_turning_referrals_off_puts_the_line_in_signup_order_and_lifting_opt_in_credits_none(
     open_waitlist, join, proxy, team, stored
 ):

@@ -475,8 +475,13 @@ def request_status_link(
 
 
 def sync_line(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
-    """After any change to an entry's state: its place in the line and its referral credit."""
+    """After any change to an entry's state: its place in the line and its referral credit.
+
+    Credit is given at the moment the entry starts waiting (spec §1), not whenever it is
+    found waiting uncredited: one that waited without giving credit (referrals were off,
+    or it came from its referrer's IP) gives none when the team approves it later."""
     should_wait = line.entry_is_waiting(entry, ctx.settings.double_opt_in)
+    starts_waiting = should_wait and not entry.waiting
     if should_wait != entry.waiting:
         line.add_to_bucket(session, entry.waitlist_id, entry.score, +1 if should_wait else -1)
         entry.waiting = should_wait
@@ -495,7 +500,7 @@ def sync_line(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
             now=ctx.now,
         )
         entry.referral_credited = False
-    elif should_wait and not entry.referral_credited:
+    elif starts_waiting and not entry.referral_credited:
         referrer_ip = session.scalar(select(Entry.ip_hash).where(Entry.id == referrer_id))
         if credit_allowed(referrer_ip, entry.ip_hash, ctx.settings.referral_same_ip_credit):
             entry.referral_credited = _credit(session, ctx, referrer_id=referrer_id, referred=entry)

@@ -32,9 +32,14 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def pytest_configure(config) -> None:
+    # A service missing here skips its tests with a reason; in CI a skip would hide them.
     if os.environ.get("CI") and not PG_URL:
         raise pytest.UsageError(
             "CI must set WAITLINE_TEST_DATABASE_URL: the suite runs on PostgreSQL too"
+        )
+    if os.environ.get("CI") and not REDIS_URL:
+        raise pytest.UsageError(
+            "CI must set WAITLINE_TEST_REDIS_URL: the shared rate-limit counters are tested there"
         )
 
 

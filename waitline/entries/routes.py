@@ -27,7 +27,7 @@ from waitline.entries.schemas import (
     StatusResponse,
 )
 from waitline.entries.service import WaitlistContext
-from waitline.kit.dependencies import Db, Now
+from waitline.kit.dependencies import Db
 from waitline.kit.errors import WaitlineError, problem_responses
 from waitline.kit.ids import new_id
 from waitline.waitlists.schemas import PublicInfo
@@ -329,13 +329,15 @@ def confirm_page(
 @router.post(
     "/v1/confirm",
     response_model=Confirmed,
-    responses={**problem_responses(400), 303: {"description": "Form post: redirect"}},
+    responses={**problem_responses(400, 429), 303: {"description": "Form post: redirect"}},
     summary="Confirm an email address (double opt-in), idempotently",
 )
 def confirm(
-    request: Request, db: Db, now: Now, body: Annotated[BodyToken, Depends(required_token)]
+    request: Request, visit: PublicVisit, body: Annotated[BodyToken, Depends(required_token)]
 ):
     # A plain def: its database work runs on a route thread, never on the event loop.
+    limit_public(visit, "public")
+    db, now = visit.db, visit.now
     token, is_form = body
     links = _links(request)
     try:
@@ -367,19 +369,19 @@ def unsubscribe_page(
 @router.post(
     "/v1/unsubscribe",
     response_class=HTMLResponse,
-    responses=problem_responses(400),
+    responses=problem_responses(400, 429),
     summary="Unsubscribe (RFC 8058 one-click): leaves the line, no more email",
 )
 def unsubscribe(
     request: Request,
-    db: Db,
-    now: Now,
+    visit: PublicVisit,
     body: Annotated[BodyToken, Depends(optional_token)],
     token: Annotated[str, Query(max_length=512)] = "",
 ):
+    limit_public(visit, "public")
     body_token, _ = body
-    with db.transaction() as session:
-        service.unsubscribe(session, token or body_token, _links(request), now)
+    with visit.db.transaction() as session:
+        service.unsubscribe(session, token or body_token, _links(request), visit.now)
     return _page(request, "unsubscribe.html", token="", done=True)
 
 

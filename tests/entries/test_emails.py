@@ -92,3 +92,74 @@ def test_a_domain_is_not_disposable_for_merely_ending_like_one():
     assert "mailinator.com" in blocklist
     assert "xyzmailinator.com" not in blocklist
     assert not is_disposable("xyzmailinator.com")
+
+
+# Cyrillic a, er, er, palochka, ie: every letter looks Latin, so the name reads "apple".
+APPLE_IN_CYRILLIC = "\u0430\u0440\u0440\u04cf\u0435"
+RHO_OMICRON = "\u03c1\u03bf"  # Greek, reads "po"
+
+
+@pytest.mark.parametrize(
+    ("address", "label", "script"),
+    [
+        (f"ada@{APPLE_IN_CYRILLIC}.com", APPLE_IN_CYRILLIC, "Cyrillic"),
+        (f"ada@{APPLE_IN_CYRILLIC.upper()}.COM", APPLE_IN_CYRILLIC, "Cyrillic"),
+        ("ada@xn--80ak6aa92e.com", APPLE_IN_CYRILLIC, "Cyrillic"),  # the same, as punycode
+        (f"ada@mail.{APPLE_IN_CYRILLIC}.de", APPLE_IN_CYRILLIC, "Cyrillic"),
+        (f"ada@{RHO_OMICRON}.com", RHO_OMICRON, "Greek"),
+    ],
+)
+def test_a_name_wholly_in_letters_that_look_latin_is_refused(address, label, script):
+    with pytest.raises(ValueError) as refused:
+        check_email(address)
+    assert str(refused.value) == (
+        f"the domain {label!r} is written in {script} letters that all look like Latin ones,"
+        " as look-alike domains are"
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        f"ada@{APPLE_IN_CYRILLIC}.\u0440\u0444",  # .рф: Cyrillic is what a reader expects
+        f"ada@{APPLE_IN_CYRILLIC}.bg",
+        f"ada@{RHO_OMICRON}.gr",
+        "\u043f\u043e\u0447\u0442\u0430@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
+        "ada@\u043f\u0440\u0438\u043c\u0435\u0440.com",  # п, и, м look like no Latin letter
+    ],
+)
+def test_a_name_in_one_foreign_script_is_accepted_where_it_cannot_pass_for_latin(address):
+    assert check_email(address).address == address
+
+
+@pytest.mark.parametrize("address", ["user@bücher.de", "user@müller.de", "user@ÅLAND.fi"])
+def test_latin_letters_with_diacritics_are_accepted(address):
+    assert check_email(address).address == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "taro@日本語ドメイン.jp",  # Han and Katakana
+        "taro@にほんご日本.jp",  # Hiragana and Han
+        "taro@shop日本のドメイン.jp",  # Latin, Han, Hiragana and Katakana
+        "minsu@韓國어.kr",  # Han and Hangul
+        "wei@中文ㄓㄨㄥ.tw",  # Han and Bopomofo
+    ],
+)
+def test_japanese_korean_and_chinese_names_may_mix_their_scripts(address):
+    assert check_email(address).address == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ada@payp\u0430l.com",  # Latin with one Cyrillic a
+        "ada@\u0440\u0430ypal.com",
+        "taro@ドメイン\u0430\u0431.jp",  # Katakana with Cyrillic
+        "minsu@한국ドメイン.kr",  # Hangul with Katakana: no one writes both
+    ],
+)
+def test_a_name_mixing_alphabets_is_refused(address):
+    with pytest.raises(ValueError, match="mixes alphabets"):
+        check_email(address)

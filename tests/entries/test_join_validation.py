@@ -50,6 +50,7 @@ def refused(client, url, stored):
         "a" * 288 + "@example.com",  # 300 characters
         "ada@ex\u0430mple.com",  # Cyrillic a (U+0430) in a Latin name: a look-alike
         "ada@\u0440\u0430ypal.com",  # Cyrillic er and a (U+0440, U+0430)
+        "ada@\u0430\u0440\u0440\u04cf\u0435.com",  # all Cyrillic, yet reads "apple"
     ],
 )
 def test_malformed_or_look_alike_addresses_are_invalid_email(open_waitlist, refused, email):
@@ -63,6 +64,23 @@ def test_an_address_in_one_foreign_script_is_fine(open_waitlist, join):
         open_waitlist(), "\u0430\u0434\u0430@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444"
     )
     assert body["position"] == 1
+
+
+def test_a_name_wholly_in_look_alike_letters_is_refused_with_the_reason(open_waitlist, refused):
+    problem = refused(
+        open_waitlist(), {"email": "ada@\u0430\u0440\u0440\u04cf\u0435.com"}, code="invalid_email"
+    )
+    assert problem["errors"] == {
+        "email": [
+            "Not a valid email address: the domain '\u0430\u0440\u0440\u04cf\u0435' is written"
+            " in Cyrillic letters that all look like Latin ones, as look-alike domains are."
+        ]
+    }
+
+
+def test_a_japanese_domain_mixing_han_and_katakana_is_fine(open_waitlist, join):
+    body = join(open_waitlist(), "taro@日本語ドメイン.jp")
+    assert body["email"] == "taro@日本語ドメイン.jp"
 
 
 def test_a_missing_email_is_a_validation_error(open_waitlist, refused):

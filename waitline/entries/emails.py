@@ -1,13 +1,35 @@
 """Addresses of people joining: syntax, look-alikes, throwaway domains, one per person."""
 
-import unicodedata
 from dataclasses import dataclass
 
+from confusable_homoglyphs import categories, confusables
 from disposable_email_domains import blocklist
 from email_validator import EmailNotValidError, validate_email
 
 # Providers that ignore dots in the local part, so a.b@ and ab@ reach one inbox.
 DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+# Digits, hyphens and combining marks go with any script.
+SHARED_SCRIPTS = frozenset({"COMMON", "INHERITED"})
+# Unicode UTS #39 "highly restrictive", as browsers apply it to domain names: one script
+# per label, except that Japanese, Chinese and Korean mix scripts by nature, with Latin.
+CJK_SCRIPT_MIXES = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+# Country-code domains where these scripts are at home, so a name in them may look Latin
+# there; the list Chromium's IDN spoof checker keeps (idn_spoof_checker.cc).
+HOME_TLDS = {
+    "ARMENIAN": {"am"},
+    "CYRILLIC": {"bg", "by", "kz", "ru", "su", "ua", "uz"},
+    "ETHIOPIC": {"er", "et"},
+    "GEORGIAN": {"ge"},
+    "GREEK": {"gr"},
+    "HEBREW": {"il"},
+    "MYANMAR": {"mm"},
+    "THAI": {"th"},
+}
 
 
 @dataclass(frozen=True)
@@ -25,9 +47,11 @@ def check_email(raw: str) -> CheckedEmail:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
-    for label in result.domain.split("."):
-        if len(_scripts(label)) > 1:
-            raise ValueError(f"the domain mixes alphabets in {label!r}, as look-alike domains do")
+    # An ASCII name is Latin alone: nearly every signup, spared the Unicode lookups.
+    if not result.domain.isascii():
+        labels = result.domain.split(".")
+        for label in labels:
+            _refuse_look_alike(label, top_level=labels[-1])
     return CheckedEmail(
         address=raw.strip(),
         normalized=normalize_email(result.local_part, result.ascii_domain or result.domain),
@@ -51,9 +75,44 @@ def is_disposable(domain: str) -> bool:
     return any(".".join(labels[i:]) in blocklist for i in range(len(labels) - 1))
 
 
-def _scripts(label: str) -> set[str]:
-    scripts = set()
-    for char in label:
-        if char.isalpha():
-            scripts.add(unicodedata.name(char, "UNKNOWN").split(" ")[0])
-    return scripts
+def _refuse_look_alike(label: str, top_level: str) -> None:
+    """ValueError for a label that can pass for another name, as browsers judge (UTS #39)."""
+    scripts = _scripts(label)
+    if len(scripts) > 1 and not any(scripts <= mix for mix in CJK_SCRIPT_MIXES):
+        raise ValueError(f"the domain mixes alphabets in {label!r}, as look-alike domains do")
+    if len(scripts) != 1:
+        return
+    (script,) = scripts
+    # A name wholly in letters that each look like an ASCII one (Cyrillic for "apple")
+    # passes for a Latin name, unless the top-level domain says which script to expect.
+    if script != "LATIN" and _passes_for_ascii(label) and not _at_home(script, top_level):
+        raise ValueError(
+            f"the domain {label!r} is written in {script.replace('_', ' ').title()} letters"
+            " that all look like Latin ones, as look-alike domains are"
+        )
+
+
+def _at_home(script: str, top_level: str) -> bool:
+    """True under a top-level domain written in the script (.рф) or where it is at home (.bg)."""
+    return script in _scripts(top_level) or top_level in HOME_TLDS.get(script, ())
+
+
+def _scripts(text: str) -> set[str]:
+    """The Unicode scripts of text (from the Scripts.txt data), shared ones left out."""
+    return {categories.alias(char) for char in text} - SHARED_SCRIPTS
+
+
+def _passes_for_ascii(label: str) -> bool:
+    """True when each of the label's own letters is listed by Unicode (UTS #39 confusables)
+    as a look-alike of an ASCII letter or digit."""
+    return all(_looks_ascii(char) for char in set(label) if _scripts(char))
+
+
+def _looks_ascii(char: str) -> bool:
+    # ASCII, not any Latin: the confusables also pair Cyrillic letters with Latin small
+    # capitals (к with ĸ, н with ʜ) that nobody reads in a domain, and counting those would
+    # refuse most Russian words.
+    found = confusables.is_confusable(char)
+    return bool(found) and any(
+        glyph["c"].isascii() and glyph["c"].isalnum() for glyph in found[0]["homoglyphs"]
+    )

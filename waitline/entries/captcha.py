@@ -36,10 +36,13 @@ def verify_captcha(
         ) from None
     if not isinstance(verdict, dict) or verdict.get("success") is not True:
         raise WaitlineError("The captcha was not passed.", status=400, code="captcha_failed")
-    score = verdict.get("score")
-    if (
-        captcha.provider == "recaptcha"
-        and isinstance(score, int | float)
-        and score < captcha.min_score
-    ):
-        raise WaitlineError("The captcha score was too low.", status=400, code="captcha_failed")
+    if captcha.provider == "recaptcha":
+        score = verdict.get("score")
+        # A reply without a score comes from a v2 key (or is no v3 reply at all): min_score
+        # cannot vouch for it, so letting it through would switch the check off.
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            raise WaitlineError(
+                "The captcha was not a reCAPTCHA v3 token.", status=400, code="captcha_failed"
+            )
+        if score < captcha.min_score:
+            raise WaitlineError("The captcha score was too low.", status=400, code="captcha_failed")

@@ -264,7 +264,7 @@ def test_a_matching_active_promo_gives_a_coupon_that_expires(open_waitlist, join
     body = join(waitlist, "ada@example.com", promo="early")
 
     coupon = body["coupon"]
-    assert re.fullmatch(r"EARLY-[A-Z0-9]{8}", coupon["code"])
+    assert re.fullmatch(r"EARLY-[A-Z0-9]{9,}", coupon["code"])
     assert coupon["discount_type"] == "percent"
     assert coupon["discount_value"] == 20
     assert coupon["currency"] is None
@@ -275,6 +275,22 @@ def test_a_matching_active_promo_gives_a_coupon_that_expires(open_waitlist, join
 
     assert join(waitlist, "bob@example.com", promo="OLD")["coupon"] is None
     assert join(waitlist, "cy@example.com", promo="NOPE")["coupon"] is None
+
+
+def test_coupon_codes_are_unique_even_when_their_random_part_is_not(
+    open_waitlist, join, monkeypatch
+):
+    drawn = service.random_code
+    # Every coupon draws the same eight characters; referral codes (ten) stay random.
+    monkeypatch.setattr(service, "random_code", lambda n: "a" * n if n == 8 else drawn(n))
+    waitlist = open_waitlist(
+        promos=[{"code": "EARLY", "discount_type": "percent", "discount_value": 20}]
+    )
+    codes = [
+        join(waitlist, f"p{n}@example.com", promo="EARLY")["coupon"]["code"] for n in range(12)
+    ]
+    assert len(set(codes)) == len(codes)
+    assert all(code.startswith("EARLY-AAAAAAAA") for code in codes)
 
 
 def test_a_promo_without_valid_days_never_expires(open_waitlist, join):

@@ -322,7 +322,7 @@ def _entry_row(ctx: WaitlistContext, new: NewEntry, seq: int, referred_by: Any) 
         "invited_at": new.invited_at,
         "invited_to_app_slug": new.invited_to_app_slug,
         "unsubscribed_at": new.unsubscribed_at,
-        "coupon": _coupon(ctx.settings, new.promo, now),
+        "coupon": _coupon(ctx.settings, new.promo, seq, now),
         "variant_id": new.variant_id,
         "country": new.country,
         "metadata": new.metadata,
@@ -661,8 +661,12 @@ def mail(
 
 
 def _coupon(
-    settings: WaitlistSettings, promo_code: str | None, now: datetime
+    settings: WaitlistSettings, promo_code: str | None, seq: int, now: datetime
 ) -> dict[str, Any] | None:
+    """The coupon an active promo gives the entry with this seq. Its code is unguessable
+    (eight random characters) and unique in the waitlist by construction (the seq follows
+    them): drawn at random alone, a million codes of eight characters would more likely
+    than not include two alike."""
     if not promo_code:
         return None
     wanted = promo_code.strip().lower()
@@ -670,13 +674,23 @@ def _coupon(
     if promo is None:
         return None
     coupon = Coupon(
-        code=f"{promo.code.upper()}-{random_code(8).upper()}",
+        code=f"{promo.code.upper()}-{random_code(8).upper()}{_in_code_alphabet(seq).upper()}",
         discount_type=promo.discount_type,
         discount_value=promo.discount_value,
         currency=promo.currency,
         expires_at=now + timedelta(days=promo.valid_days) if promo.valid_days else None,
     )
     return coupon.model_dump(mode="json")
+
+
+def _in_code_alphabet(number: int) -> str:
+    """A non-negative number written in CODE_ALPHABET's characters, as digits of its base."""
+    digits = ""
+    while True:
+        number, digit = divmod(number, len(CODE_ALPHABET))
+        digits = CODE_ALPHABET[digit] + digits
+        if number == 0:
+            return digits
 
 
 def random_code(length: int) -> str:

@@ -255,13 +255,21 @@ HOSTILE = {
 def test_sql_and_html_in_text_fields_are_stored_verbatim(open_waitlist, join, stored):
     waitlist = open_waitlist(custom_fields=[{"key": "notes", "label": "Notes"}])
     notes = "'; DELETE FROM waitlists; -- <b>bold</b> &amp;"
-    body = join(waitlist, "ada@example.com", metadata={"notes": notes}, **HOSTILE)
+    utm = {"source": "x' OR '1'='1", "medium": "<i>mail</i>", "campaign": '"; DROP --'}
+    body = join(
+        waitlist,
+        "ada@example.com",
+        metadata={"notes": notes},
+        utm=utm,
+        **HOSTILE,
+    )
 
     entry = stored.entry(body["id"])
     assert entry.name == HOSTILE["name"]
     assert entry.interest == HOSTILE["interest"]
     assert entry.referrer == HOSTILE["referrer"]
     assert entry.metadata_ == {"notes": notes}
+    assert entry.utm == utm
     assert body["name"] == HOSTILE["name"]
     # The tables are all still there and the next signup works.
     assert join(waitlist, "bob@example.com")["position"] == 2

@@ -500,10 +500,20 @@ def sync_line(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
             now=ctx.now,
         )
         entry.referral_credited = False
-    elif starts_waiting and not entry.referral_credited:
-        referrer_ip = session.scalar(select(Entry.ip_hash).where(Entry.id == referrer_id))
-        if credit_allowed(referrer_ip, entry.ip_hash, ctx.settings.referral_same_ip_credit):
-            entry.referral_credited = _credit(session, ctx, referrer_id=referrer_id, referred=entry)
+    elif starts_waiting:
+        credit_referral(session, ctx, entry)
+
+
+def credit_referral(session: Session, ctx: WaitlistContext, entry: Entry) -> None:
+    """Credit a waiting entry's referrer, unless already done or refused by the IP rule.
+    Called as the entry starts waiting, and by an import that learns who referred an
+    entry it has just put in line (the referrer came later in the file)."""
+    referrer_id = entry.referred_by_entry_id
+    if referrer_id is None or entry.referral_credited or not entry.waiting:
+        return
+    referrer_ip = session.scalar(select(Entry.ip_hash).where(Entry.id == referrer_id))
+    if credit_allowed(referrer_ip, entry.ip_hash, ctx.settings.referral_same_ip_credit):
+        entry.referral_credited = _credit(session, ctx, referrer_id=referrer_id, referred=entry)
 
 
 def withdraw_credit_of_deleted(session: Session, ctx: WaitlistContext, entry: Entry) -> None:

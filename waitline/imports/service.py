@@ -594,7 +594,8 @@ def credit_pending_referrals(
     session: Session, ctx: WaitlistContext, pending: list[list[Any]]
 ) -> list[RowProblem]:
     """The second pass: referrals whose referrer came later in the file. Each is set and
-    credited as a confirmation would (`sync_line`); doing it twice changes nothing."""
+    credited as at signup, the import being the moment the entry started waiting
+    (`credit_referral`); doing it twice changes nothing."""
     problems = []
     for entry_id, referrer_email, row in pending:
         entry = entries.by_id(session, ctx.waitlist.id, entry_id)
@@ -612,7 +613,7 @@ def credit_pending_referrals(
             continue
         entry.referred_by_entry_id = referrer.id
         session.flush()
-        entry_service.sync_line(session, ctx, entry)
+        entry_service.credit_referral(session, ctx, entry)
     return problems
 
 

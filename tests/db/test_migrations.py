@@ -136,6 +136,60 @@ def _add_waitlist(connection) -> None:
     )
 
 
+def _add_entry(connection, seq: int, score: int, waiting: bool) -> None:
+    """An entry of waitlist 'wl', in plain SQL."""
+    connection.execute(
+        text(
+            "INSERT INTO entries (id, waitlist_id, workspace_id, seq, email,"
+            " email_normalized, source, referral_code, referral_count,"
+            " referral_credited, score, waiting, status, verified, metadata,"
+            " created_at, updated_at) VALUES (:id, 'wl', 'ws', :seq, :email,"
+            " :email, 'import', :id, 0, :no, :score, :waiting, 'pending', :no,"
+            " '{}', '2026-11-24', '2026-11-24')"
+        ),
+        {
+            "id": f"e{seq}",
+            "seq": seq,
+            "email": f"{seq}@x.test",
+            "score": score,
+            "waiting": waiting,
+            "no": False,
+        },
+    )
+
+
+def test_the_waiting_count_is_kept_in_shares_and_back(empty_database_url):
+    """0008 starts each waitlist's shares with its whole waiting count in share 0."""
+    db = Database(empty_database_url)
+
+    def shares() -> list[tuple]:
+        with db.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT waitlist_id, bucket, count FROM line_buckets WHERE level = 2"
+            ).all()
+
+    try:
+        _migrate(db, command.upgrade, "0007")
+        with db.engine.begin() as connection:
+            _add_waitlist(connection)
+            for seq, score, waiting in [(1, 1, True), (2, 9000, True), (3, -70, True)]:
+                _add_entry(connection, seq, score, waiting)
+            _add_entry(connection, 4, 4, False)
+            # As 0007 left a line: its blocks counted (the entries' 0, 2 and -1).
+            connection.exec_driver_sql(
+                "INSERT INTO line_buckets (waitlist_id, level, bucket, count)"
+                " VALUES ('wl', 1, -1, 1), ('wl', 1, 0, 1), ('wl', 1, 2, 1)"
+            )
+
+        _migrate(db, command.upgrade, "0008")
+        assert shares() == [("wl", 0, 3)]
+
+        _migrate(db, command.downgrade, "0007")
+        assert shares() == []
+    finally:
+        db.dispose()
+
+
 def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'buckets.db'}")
 
@@ -205,24 +259,7 @@ def test_line_buckets_are_counted_again_at_two_levels_and_back(empty_database_ur
                 (5, 5000, True),
                 (6, 6, False),  # not waiting: counted nowhere
             ]:
-                connection.execute(
-                    text(
-                        "INSERT INTO entries (id, waitlist_id, workspace_id, seq, email,"
-                        " email_normalized, source, referral_code, referral_count,"
-                        " referral_credited, score, waiting, status, verified, metadata,"
-                        " created_at, updated_at) VALUES (:id, 'wl', 'ws', :seq, :email,"
-                        " :email, 'import', :id, 0, :no, :score, :waiting, 'pending', :no,"
-                        " '{}', '2026-11-24', '2026-11-24')"
-                    ),
-                    {
-                        "id": f"e{seq}",
-                        "seq": seq,
-                        "email": f"{seq}@x.test",
-                        "score": score,
-                        "waiting": waiting,
-                        "no": False,
-                    },
-                )
+                _add_entry(connection, seq, score, waiting)
 
         _migrate(db, command.upgrade, "0007")
         assert rows("level, bucket, count") == [

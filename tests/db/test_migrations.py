@@ -136,6 +136,11 @@ def _add_waitlist(connection) -> None:
     )
 
 
+def _rows(db: Database, sql: str) -> list[tuple]:
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(sql).all()
+
+
 def _add_entry(connection, seq: int, score: int, waiting: bool) -> None:
     """An entry of waitlist 'wl', in plain SQL."""
     connection.execute(
@@ -161,13 +166,7 @@ def _add_entry(connection, seq: int, score: int, waiting: bool) -> None:
 def test_the_waiting_count_is_kept_in_shares_and_back(empty_database_url):
     """0008 starts each waitlist's shares with its whole waiting count in share 0."""
     db = Database(empty_database_url)
-
-    def shares() -> list[tuple]:
-        with db.engine.connect() as connection:
-            return connection.exec_driver_sql(
-                "SELECT waitlist_id, bucket, count FROM line_buckets WHERE level = 2"
-            ).all()
-
+    shares = "SELECT waitlist_id, bucket, count FROM line_buckets WHERE level = 2"
     try:
         _migrate(db, command.upgrade, "0007")
         with db.engine.begin() as connection:
@@ -182,10 +181,10 @@ def test_the_waiting_count_is_kept_in_shares_and_back(empty_database_url):
             )
 
         _migrate(db, command.upgrade, "0008")
-        assert shares() == [("wl", 0, 3)]
+        assert _rows(db, shares) == [("wl", 0, 3)]
 
         _migrate(db, command.downgrade, "0007")
-        assert shares() == []
+        assert _rows(db, shares) == []
     finally:
         db.dispose()
 
@@ -200,10 +199,7 @@ def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path)
             ).scalar_one()
 
     def buckets() -> list[tuple]:
-        with db.engine.connect() as connection:
-            return connection.exec_driver_sql(
-                "SELECT waitlist_id, bucket, count FROM line_buckets ORDER BY bucket"
-            ).all()
+        return _rows(db, "SELECT waitlist_id, bucket, count FROM line_buckets ORDER BY bucket")
 
     try:
         _migrate(db, command.upgrade, "0005")
@@ -237,10 +233,7 @@ def test_line_buckets_are_counted_again_at_two_levels_and_back(empty_database_ur
     db = Database(empty_database_url)
 
     def rows(columns: str) -> list[tuple]:
-        with db.engine.connect() as connection:
-            return connection.exec_driver_sql(
-                f"SELECT {columns} FROM line_buckets ORDER BY {columns}"
-            ).all()
+        return _rows(db, f"SELECT {columns} FROM line_buckets ORDER BY {columns}")
 
     try:
         _migrate(db, command.upgrade, "0006")

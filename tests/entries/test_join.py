@@ -280,7 +280,9 @@ def test_a_matching_active_promo_gives_a_coupon_that_expires(open_waitlist, join
 def test_coupon_codes_are_unique_even_when_their_random_part_is_not(
     open_waitlist, join, monkeypatch
 ):
-    monkeypatch.setattr(service, "random_code", lambda n: "a" * n)  # no luck at all
+    drawn = service.random_code
+    # Every coupon draws the same eight characters; referral codes (ten) stay random.
+    monkeypatch.setattr(service, "random_code", lambda n: "a" * n if n == 8 else drawn(n))
     waitlist = open_waitlist(
         promos=[{"code": "EARLY", "discount_type": "percent", "discount_value": 20}]
     )
@@ -294,7 +296,9 @@ def test_coupon_codes_are_unique_even_when_their_random_part_is_not(
 def test_referral_codes_are_unique_even_when_their_random_part_is_not(
     open_waitlist, join, monkeypatch
 ):
-    monkeypatch.setattr(service, "random_code", lambda n: "a" * n)  # no luck at all
+    drawn = service.random_code
+    # Every referral code draws the same seven characters; other codes stay random.
+    monkeypatch.setattr(service, "random_code", lambda n: "a" * n if n == 7 else drawn(n))
     waitlist = open_waitlist()
     codes = [join(waitlist, f"p{n}@example.com")["referral_code"] for n in range(12)]
     assert len(set(codes)) == len(codes)

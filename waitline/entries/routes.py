@@ -189,7 +189,7 @@ def _decoy(ctx: WaitlistContext, body: JoinRequest, db) -> JoinResponse:
     """What a bot that filled the honeypot sees: an answer shaped like a real one (a place at
     the back of the line, a code from the same alphabet, a signed token), and nothing stored."""
     fake_id = new_id()
-    code = service.referral_code_for(ctx.waitlist.last_seq + 1)
+    code = service.random_code(10)
     position = None
     if not ctx.settings.double_opt_in:
         with db.transaction(write=False) as session:

@@ -304,7 +304,7 @@ def _entry_row(ctx: WaitlistContext, new: NewEntry, seq: int, referred_by: Any) 
         "referrer": new.referrer,
         "source": new.source,
         "utm": new.utm,
-        "referral_code": referral_code_for(seq),
+        "referral_code": random_code(10),
         "referral_count": 0,
         "referred_by_entry_id": referred_by.id if referred_by else None,
         "referral_credited": False,
@@ -691,13 +691,6 @@ def _coupon(
         expires_at=now + timedelta(days=promo.valid_days) if promo.valid_days else None,
     )
     return coupon.model_dump(mode="json")
-
-
-def referral_code_for(seq: int) -> str:
-    """The referral code of the entry with this seq: seven random characters, then the
-    seq in the same characters, so that no two entries of a waitlist can draw the same
-    (drawn at random alone, a collision would fail a signup on the unique index)."""
-    return random_code(7) + _in_code_alphabet(seq)
 
 
 def _in_code_alphabet(number: int) -> str:

@@ -163,32 +163,6 @@ def _add_entry(connection, seq: int, score: int, waiting: bool) -> None:
     )
 
 
-def test_the_waiting_count_is_kept_in_shares_and_back(empty_database_url):
-    """0008 starts each waitlist's shares with its whole waiting count in share 0."""
-    db = Database(empty_database_url)
-    shares = "SELECT waitlist_id, bucket, count FROM line_buckets WHERE level = 2"
-    try:
-        _migrate(db, command.upgrade, "0007")
-        with db.engine.begin() as connection:
-            _add_waitlist(connection)
-            for seq, score, waiting in [(1, 1, True), (2, 9000, True), (3, -70, True)]:
-                _add_entry(connection, seq, score, waiting)
-            _add_entry(connection, 4, 4, False)
-            # As 0007 left a line: its blocks counted (the entries' 0, 2 and -1).
-            connection.exec_driver_sql(
-                "INSERT INTO line_buckets (waitlist_id, level, bucket, count)"
-                " VALUES ('wl', 1, -1, 1), ('wl', 1, 0, 1), ('wl', 1, 2, 1)"
-            )
-
-        _migrate(db, command.upgrade, "0008")
-        assert _rows(db, shares) == [("wl", 0, 3)]
-
-        _migrate(db, command.downgrade, "0007")
-        assert _rows(db, shares) == []
-    finally:
-        db.dispose()
-
-
 def test_on_sqlite_line_buckets_become_clustered_and_keep_their_counts(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'buckets.db'}")
 

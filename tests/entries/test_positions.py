@@ -271,14 +271,6 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
     assert waiting_total == sum(1 for p in expected.values() if p is not None)
 
 
-def test_the_waiting_count_reads_the_shares_not_the_blocks():
-    """A join reads the waiting count once per batch: SHARES rows, not n / 4,096 blocks."""
-    for statement in (line.WAITING_COUNT, line._entry_standing_statement(line.BUCKET_WIDTH)):
-        sql = str(statement.compile(dialect=postgresql.dialect()))
-        waiting_count = sql.rsplit("SELECT", 1)[1]
-        assert f"level = {line.SHARE}" in waiting_count
-
-
 @pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])
 def test_the_line_statements_divide_scores_as_integers(dialect):
     """A score divided as a number of another kind (FLOOR, a float on PostgreSQL) would be

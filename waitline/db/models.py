@@ -182,8 +182,7 @@ class Entry(Base):
 
 class LineBucket(Base):
     """How many waiting entries of a waitlist have a score in one bucket of scores (level
-    0) or in one block of buckets (level 1); at level 2, shares of the waiting count whose
-    sum it is; see entries/line.py.
+    0) or in one block of buckets (level 1); see entries/line.py.
 
     Kept in the same transaction as every change to the line, so that a position is a
     sum over blocks and buckets ahead plus a count inside one bucket, not a count of the

@@ -95,7 +95,9 @@ class HeldConnections:
 
     A held connection never goes back to the pool: set to autocommit, it would run a
     later transaction's statements each by itself. It is closed instead: when a read on
-    it fails, and by `close`."""
+    it fails, and by `close`. So it is for long-lived threads (the app's callers are
+    async routes, on the event loop's one thread): one held by a thread that ends stays
+    out of the pool until `close`."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

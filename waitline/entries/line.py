@@ -7,12 +7,9 @@ to the line, at two levels: per bucket of BUCKET_WIDTH scores, and per block of 
 buckets. A position is then the sum of the blocks ahead (about n / BUCKET_WIDTH² rows), of
 the buckets ahead inside the entry's block (fewer than BUCKET_WIDTH rows) and a count inside
 the entry's own bucket (at most about BUCKET_WIDTH index entries): O(sqrt n) for lines up to
-~BUCKET_WIDTH⁴ entries, in one SQL statement, so it reads one consistent snapshot. The
-waiting count is kept apart, in SHARES rows whose sum it is, so that a join (which is told
-its position, the waiting count) reads a few rows however long the line.
+~BUCKET_WIDTH⁴ entries, in one SQL statement, so it reads one consistent snapshot.
 """
 
-import random
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
@@ -42,9 +39,7 @@ from waitline.db.session import Database
 
 BUCKET_WIDTH = 64
 # Level 0 counts per bucket of BUCKET_WIDTH scores, level 1 per block of BUCKET_WIDTH buckets.
-# Level 2 holds the waiting count in SHARES rows, each a share of it, whatever their scores.
-BUCKET, BLOCK, SHARE = 0, 1, 2
-SHARES = 16
+BUCKET, BLOCK = 0, 1
 
 
 def width_of(level: int) -> int:
@@ -114,23 +109,13 @@ def move_in_buckets(session: Session, waitlist_id: str, old_score: int, new_scor
 
 
 def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[int, int]]) -> None:
-    """Add each (score, delta) to the counts of its bucket and its block, and their sum to
-    the transaction's share of the waiting count.
-
-    Within one call the rows are bumped in one fixed order (the share first, then blocks,
-    then buckets, highest first), so that two calls bumping the same rows take their locks
-    in the same order. The share is bumped by every call, by 0 if need be: two transactions
-    on one share queue whole, at their first call. A transaction that calls this twice (an
-    entry counted in, then its referrer moved) can still deadlock with another on other
-    shares, over blocks or buckets, on PostgreSQL; that one is refused as load, to be tried
-    again."""
-    changes = list(changes)
-    if not changes:  # signups that wait for their confirmation: the line is as it was
-        return
+    """Add each (score, delta) to the counts of its bucket and its block. Within one call
+    the rows are bumped in one fixed order (blocks first, highest first), so that two
+    calls bumping the same rows take their locks in the same order. A transaction that
+    calls this twice (an entry counted in, then its referrer moved) can still deadlock
+    with another on PostgreSQL; that one is refused as load, to be tried again."""
     deltas: Counter[tuple[int, int]] = Counter()
-    total = 0
     for score, delta in changes:
-        total += delta
         for level in (BUCKET, BLOCK):
             deltas[level, bucket_of(score, level)] += delta
     rows = [
@@ -138,16 +123,7 @@ def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[i
         for (level, bucket), delta in sorted(deltas.items(), reverse=True)
         if delta
     ]
-    share = {"waitlist_id": waitlist_id, "level": SHARE, "bucket": _share_of(session)}
-    bump_each(session, LineBucket, "count", [{**share, "delta": total}, *rows])
-
-
-def _share_of(session: Session) -> int:
-    """The share of the waiting count this session's transactions change: one row for all
-    of a transaction's changes, so that it holds one share's lock, not several in an
-    order another could reverse; drawn at random per session, so that concurrent
-    transactions mostly change different rows."""
-    return session.info.setdefault("line_share", random.randrange(SHARES))
+    bump_each(session, LineBucket, "count", rows)
 
 
 def _counted(waitlist_id, level: int, *conditions):
@@ -244,15 +220,14 @@ def _entry_standing_statement(width: int):
         *(entries.c[name] for name in STATUS_COLUMNS),
         # Integers on PostgreSQL too, where a sum of bigints is a numeric.
         cast(position, BigInteger).label("position"),
-        cast(_counted(entries.c.waitlist_id, SHARE), BigInteger).label("waiting_count"),
+        cast(_counted(entries.c.waitlist_id, BLOCK), BigInteger).label("waiting_count"),
     ).where(
         entries.c.id == bindparam("entry_id"),
         entries.c.waitlist_id == bindparam("waitlist_id"),
     )
 
 
-# The sum of the shares: SHARES rows however long the line (a join reads it once per batch).
-WAITING_COUNT = select(_counted(bindparam("waitlist_id"), SHARE))
+WAITING_COUNT = select(_counted(bindparam("waitlist_id"), BLOCK))
 
 
 def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
@@ -386,15 +361,9 @@ def rebuild_line(
         .where(buckets.c.waitlist_id == waitlist.id, buckets.c.level == BUCKET)
         .group_by(buckets.c.waitlist_id, block)
     )
-    # The waiting count, all in share 0: any split of it among the shares is as good.
-    total = (
-        select(buckets.c.waitlist_id, literal(SHARE), literal(0), func.sum(buckets.c.count))
-        .where(buckets.c.waitlist_id == waitlist.id, buckets.c.level == BLOCK)
-        .group_by(buckets.c.waitlist_id)
-    )
     columns = ["waitlist_id", "level", "bucket", "count"]
-    for rows in (counted, summed, total):
-        session.execute(buckets.insert().from_select(columns, rows))
+    session.execute(buckets.insert().from_select(columns, counted))
+    session.execute(buckets.insert().from_select(columns, summed))
 
 
 def _set_credited(session: Session, waitlist_id: str, credited: bool, *conditions) -> int:

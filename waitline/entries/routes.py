@@ -369,7 +369,7 @@ def unsubscribe_page(
 @router.post(
     "/v1/unsubscribe",
     response_class=HTMLResponse,
-    responses=problem_responses(400, 429),
+    responses=problem_responses(400),
     summary="Unsubscribe (RFC 8058 one-click): leaves the line, no more email",
 )
 def unsubscribe(
@@ -378,7 +378,9 @@ def unsubscribe(
     body: Annotated[BodyToken, Depends(optional_token)],
     token: Annotated[str, Query(max_length=512)] = "",
 ):
-    limit_public(visit, "public")
+    # Not rate-limited: one-click unsubscribes (RFC 8058) are posted by the mailbox
+    # provider's servers, many people's from a few addresses, and a refused one is an
+    # unsubscribe lost. Only a signed token acts, once per person.
     body_token, _ = body
     with visit.db.transaction() as session:
         service.unsubscribe(session, token or body_token, _links(request), visit.now)

@@ -47,6 +47,27 @@ def test_a_change_made_through_this_process_shows_on_the_next_request(
     assert name_shown(client, url, waitlist) == "Renamed here"
 
 
+def test_settings_changed_through_this_process_hold_on_the_next_request(
+    client, tenant, url, open_waitlist
+):
+    """The settings are parsed once while the waitlist is kept: they are dropped with it."""
+    waitlist = open_waitlist()
+    origin = {"Origin": "https://acme.example.com"}
+    first = client.post(
+        url(waitlist, "/entries"), json={"email": "ada@example.com"}, headers=origin
+    )
+    assert first.headers["access-control-allow-origin"] == "https://acme.example.com"
+    response = client.patch(
+        tenant.path(f"/waitlists/{waitlist['id']}"),
+        json={"settings": {"allowed_origins": ["https://other.example.com"]}},
+        headers=tenant.auth,
+    )
+    assert response.status_code == 200, response.text
+    then = client.post(url(waitlist, "/entries"), json={"email": "bob@example.com"}, headers=origin)
+    assert then.status_code == 201, then.text
+    assert "access-control-allow-origin" not in then.headers
+
+
 def test_another_process_s_change_shows_within_the_ttl(
     client, url, open_waitlist, other_process, monkeypatch
 ):
@@ -111,8 +132,8 @@ def test_a_miss_in_a_caller_s_transaction_reads_there_not_on_a_second_connection
         session.connection()
         event.listen(db.engine, "checkout", count)
         try:
-            _, found = fresh.public_waitlist(db, tenant.slug, waitlist["slug"], session=session)
+            found = fresh.public_waitlist(db, tenant.slug, waitlist["slug"], session=session)
         finally:
             event.remove(db.engine, "checkout", count)
-    assert found.id == waitlist["id"]
+    assert found.waitlist.id == waitlist["id"]
     assert checkouts == []

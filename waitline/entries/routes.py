@@ -31,7 +31,7 @@ from waitline.kit.dependencies import Db
 from waitline.kit.errors import WaitlineError, problem_responses
 from waitline.kit.ids import new_id
 from waitline.waitlists.schemas import PublicInfo
-from waitline.waitlists.service import captcha_secret, public_info, settings_view
+from waitline.waitlists.service import captcha_secret, public_info
 from waitline.waitlists.variants import choose_variant, count_impression_now, variants_of
 
 router = APIRouter(tags=["public"])
@@ -54,8 +54,8 @@ def _public_waitlist(request: Request, db, workspace_slug: str, waitlist_slug: s
 def _context(visit: Visit, workspace_slug: str, waitlist_slug: str) -> WaitlistContext:
     """The waitlist the path names, with CORS allowed for its origins."""
     request = visit.request
-    workspace, waitlist = _public_waitlist(request, visit.db, workspace_slug, waitlist_slug)
-    ctx = WaitlistContext.of(workspace, waitlist, _links(request), visit.now)
+    found = _public_waitlist(request, visit.db, workspace_slug, waitlist_slug)
+    ctx = found.context(_links(request), visit.now)
     allow_cors(visit, ctx.settings)
     return ctx
 
@@ -69,13 +69,11 @@ def _limit(visit: Visit, policy: str, workspace_slug: str, waitlist_slug: str) -
     except WaitlineError:
         if visit.client.origin:
             try:
-                _, waitlist = _public_waitlist(
-                    visit.request, visit.db, workspace_slug, waitlist_slug
-                )
+                found = _public_waitlist(visit.request, visit.db, workspace_slug, waitlist_slug)
             except WaitlineError:  # no such waitlist, or moved: no origins to allow
-                waitlist = None
-            if waitlist is not None:
-                allow_cors(visit, settings_view(waitlist.settings))
+                found = None
+            if found is not None:
+                allow_cors(visit, found.settings)
         raise
 
 
@@ -95,9 +93,9 @@ SignupContext = Annotated[WaitlistContext, Depends(_signup_context)]
 @router.options(PUBLIC, include_in_schema=False)
 async def preflight(request: Request, workspace_slug: str, waitlist_slug: str, db: Db) -> Response:
     """CORS preflight: allowed when `allowed_origins` is empty or names the origin."""
-    _, waitlist = _public_waitlist(request, db, workspace_slug, waitlist_slug)
+    found = _public_waitlist(request, db, workspace_slug, waitlist_slug)
     headers = preflight_headers(
-        settings_view(waitlist.settings),
+        found.settings,
         request.headers.get("origin"),
         request.headers.get("access-control-request-headers"),
     )

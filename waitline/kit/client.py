@@ -10,6 +10,8 @@ class ClientResolver:
         self._trusted = [ip_network(net, strict=False) for net in trusted_proxies]
 
     def _is_trusted(self, address: str) -> bool:
+        if not self._trusted:  # no proxy in front: nothing to parse the address for
+            return False
         try:
             ip = ip_address(address)
         except ValueError:

@@ -1,14 +1,16 @@
 """Secrets at rest (encrypted with a key derived from the server's secret) and hashes."""
 
 import base64
+import functools
 import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 
 
+@functools.lru_cache(maxsize=16)  # a signup hashes its client's IP with one of these
 def _derive(secret_key: str, purpose: str) -> bytes:
-    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.digest(secret_key.encode(), purpose.encode(), "sha256")
 
 
 class SecretBox:
@@ -33,6 +35,4 @@ def sha256_hex(value: str) -> str:
 
 def keyed_hash(secret_key: str, value: str) -> str:
     """A hash that cannot be reversed by guessing inputs without the server key (client IPs)."""
-    return hmac.new(
-        _derive(secret_key, "waitline:keyed-hash"), value.encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.digest(_derive(secret_key, "waitline:keyed-hash"), value.encode(), "sha256").hex()

@@ -1,7 +1,7 @@
 """ASGI middleware every request passes through: request ids and the body size cap."""
 
 import re
-import uuid
+import secrets
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +28,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+        request_id = given if REQUEST_ID_RE.match(given) else secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -21,6 +21,19 @@ class RequestMetrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def series(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        """The request counter and latency histogram of one kind of answer, looked up by
+        their labels once (`labels()` takes a lock and builds its key at every call)."""
+        key = (method, route, status)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        return found
 
 
 class MetricsMiddleware:
@@ -45,7 +58,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(
-                time.perf_counter() - started
-            )
+            count, latency = self.metrics.series(scope["method"], route, status)
+            count.inc()
+            latency.observe(time.perf_counter() - started)

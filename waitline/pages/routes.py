@@ -214,9 +214,10 @@ def _load(
     """The waitlist (404 for draft or unknown) and its public face in the variant chosen
     the way the public info endpoint chooses it; `draw=False` keeps to a language variant
     or the one named, never drawing a new A/B one."""
-    workspace, waitlist = request.app.state.public_waitlists.public_waitlist(
+    found = request.app.state.public_waitlists.public_waitlist(
         request.app.state.db, workspace_slug, waitlist_slug, session=session
     )
+    workspace, waitlist = found.workspace, found.waitlist
     variants = variants_of(session, waitlist.id)
     if not draw:
         variants = [v for v in variants if v.kind == "locale" or v.id == variant_id]
@@ -234,7 +235,7 @@ def _load(
         signup_count=service.signup_count(session, waitlist.id),
         default_confirmation=service.DEFAULT_CONFIRMATION,
     )
-    return WaitlistContext.of(workspace, waitlist, request.app.state.links, now), info
+    return found.context(request.app.state.links, now), info
 
 
 def _join_request(form: FormData, fields: list[CustomField]) -> JoinRequest:

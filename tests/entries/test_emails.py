@@ -2,11 +2,17 @@
 case-folded, +tags dropped, dots dropped for gmail.com and googlemail.com; a throwaway domain
 matched on itself and on each parent domain."""
 
+import sys
+
 import pytest
 from disposable_email_domains import blocklist
+from email_validator import EmailNotValidError
+from email_validator import validate_email as library_check
+from email_validator.syntax import validate_email_domain_name
 from hypothesis import given
 from hypothesis import strategies as st
 
+from waitline.entries import emails
 from waitline.entries.emails import check_email, is_disposable, normalize_email
 
 ATOM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*/=?^_`{|}~-"
@@ -163,3 +169,52 @@ def test_japanese_korean_and_chinese_names_may_mix_their_scripts(address):
 def test_a_name_mixing_alphabets_is_refused(address):
     with pytest.raises(ValueError, match="mixes alphabets"):
         check_email(address)
+
+
+DOMAINS = [
+    "example.com",
+    "Example.COM",
+    "mail.example.co.uk",
+    "bücher.example",
+    "xn--bcher-kva.example",
+    "пример.рф",
+    "例え.テスト",
+    "ex_ample.com",
+    "-example.com",
+    "example..com",
+    "example",
+    "a" * 64 + ".com",
+    "exa mple.com",
+]
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("twice", [1, 2])
+def test_a_domain_kept_from_an_earlier_check_is_judged_as_the_library_judges_it(domain, twice):
+    """The part after the @ is checked once per domain and kept (entries/emails.py); the
+    answer, a refusal included, must be the library's own, the second time too."""
+
+    def outcome(check):
+        try:
+            return check(domain)
+        except EmailNotValidError as error:
+            return str(error)
+
+    for _ in range(twice):
+        assert outcome(lambda d: library_check(f"ada@{d}", check_deliverability=False).domain) == (
+            outcome(lambda d: validate_email_domain_name(d)["domain"])
+        )
+
+
+def test_each_domain_is_checked_once_while_it_is_kept(monkeypatch):
+    core = sys.modules["email_validator.validate_email"]
+    calls = []
+    real = emails.validate_email_domain_name
+    monkeypatch.setattr(
+        emails, "validate_email_domain_name", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
+    emails._checked_domain_name.cache_clear()
+    assert core.validate_email_domain_name is emails._domain_name_once
+    for name in ("ada", "bob", "cy"):
+        check_email(f"{name}@kept-once.example.com")
+    assert calls == [("kept-once.example.com",)]

@@ -1,10 +1,13 @@
 """Addresses of people joining: syntax, look-alikes, throwaway domains, one per person."""
 
+import functools
+import sys
 from dataclasses import dataclass
 
 from confusable_homoglyphs import categories, confusables
 from disposable_email_domains import blocklist
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_domain_name
 
 # Providers that ignore dots in the local part, so a.b@ and ab@ reach one inbox.
 DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -30,6 +33,30 @@ HOME_TLDS = {
     "MYANMAR": {"mm"},
     "THAI": {"th"},
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_domain_name(domain: str, test_environment: bool, globally_deliverable: bool):
+    return validate_email_domain_name(
+        domain, test_environment=test_environment, globally_deliverable=globally_deliverable
+    )
+
+
+def _domain_name_once(
+    domain: str, test_environment: bool = False, globally_deliverable: bool = True
+) -> dict:
+    """email-validator's check of the part after the @, kept per domain. It was most of the
+    cost of checking an address (its Unicode and IDNA rules, character by character), and a
+    launch's signups come from a few hundred domains, gmail.com first. A domain it refuses
+    raises every time: `lru_cache` keeps no exceptions. A copy, as callers own the result."""
+    return dict(_checked_domain_name(domain, test_environment, globally_deliverable))
+
+
+# `validate_email` looks the function up in its own module at each call (a module the
+# package's `validate_email` function hides by its name). The package is pinned, and
+# tests/entries/test_emails.py checks that the swap is in place and answers as the
+# library's own function does.
+sys.modules["email_validator.validate_email"].validate_email_domain_name = _domain_name_once
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,24 +42,25 @@ def email_taken(session: Session, waitlist_id: str, email_normalized: str) -> bo
     return session.connection().execute(EMAIL_TAKEN, params).first() is not None
 
 
-def insert_entries(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert entries, each unless its email is already on its waitlist: how many were.
+def insert_entries(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert entries, each unless its email or its referral code is already on its
+    waitlist: the ids of those inserted.
 
     On SQLite, one statement of many rows, RETURNING the ids. Not on PostgreSQL: psycopg
     parses a statement's placeholders in Python, and caches that only for short ones, so a
     statement of 64 rows cost 35 ms to send. There, the rows go as one statement run many
-    times (psycopg sends them all in one round trip), then the inserted ones are counted
-    (RETURNING rather than the row count, which psycopg leaves at -1 once it has prepared
-    the statement)."""
+    times (psycopg sends them all in one round trip), then the inserted ones are read back
+    (RETURNING does not come back from a statement run many times, and the row count
+    psycopg leaves at -1 once it has prepared the statement)."""
     connection = session.connection()
     dialect = connection.dialect.name
     inserted = connection.execute(_insert_entries(dialect), rows)
     if dialect != "postgresql":
-        return len(inserted.all())
-    return connection.execute(COUNT_OF_IDS, {"ids": [row["id"] for row in rows]}).scalar_one()
+        return set(inserted.scalars())
+    return set(connection.execute(IDS_PRESENT, {"ids": [row["id"] for row in rows]}).scalars())
 
 
-COUNT_OF_IDS = select(func.count()).where(
+IDS_PRESENT = select(_entries.c.id).where(
     _entries.c.id == any_(bindparam("ids", type_=ARRAY(String)))
 )
 
@@ -67,9 +68,8 @@ COUNT_OF_IDS = select(func.count()).where(
 @cache
 def _insert_entries(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(_entries).on_conflict_do_nothing(
-        index_elements=[_entries.c.waitlist_id, _entries.c.email_normalized]
-    )
+    # No conflict target: a row is skipped on any of the unique keys (the email, the code).
+    stmt = insert(_entries).on_conflict_do_nothing()
     return stmt if dialect == "postgresql" else stmt.returning(_entries.c.id)
 
 

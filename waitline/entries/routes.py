@@ -187,7 +187,7 @@ def _decoy(ctx: WaitlistContext, body: JoinRequest, db) -> JoinResponse:
     """What a bot that filled the honeypot sees: an answer shaped like a real one (a place at
     the back of the line, a code from the same alphabet, a signed token), and nothing stored."""
     fake_id = new_id()
-    code = service.random_code(10)
+    code = service.random_code(service.REFERRAL_CODE_LENGTH)
     position = None
     if not ctx.settings.double_opt_in:
         with db.transaction(write=False) as session:

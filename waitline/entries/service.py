@@ -33,6 +33,10 @@ from waitline.workspaces.service import settings_of
 DEFAULT_CONFIRMATION = "You're on the list! Share your referral link to move up."
 TRANSACTIONAL_TEMPLATES = frozenset({"verify", "status_link"})
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+REFERRAL_CODE_LENGTH = 10
+# Draws of a new entry's referral code before giving up: three draws all taken, on a
+# waitlist of a million, is about one chance in 10^26 for a signup.
+CODE_DRAWS = 3
 
 
 class WorkspaceMoved(WaitlineError):
@@ -254,9 +258,7 @@ def add_entries(
         _entry_row(ctx, new, seq, referred_by)
         for seq, (new, referred_by) in enumerate(people, start=first_seq)
     ]
-    # Each email's uniqueness is checked by the insert itself, concurrent signups included.
-    if repository.insert_entries(session, rows) < len(rows):
-        raise _already_registered()
+    _insert_new_entries(session, waitlist.id, rows)
     entries = [Entry(**{_attribute(k): v for k, v in row.items()}) for row in rows]
     waiting = [entry for entry in entries if entry.waiting]
     line.add_to_buckets(session, waitlist.id, [entry.score for entry in waiting])
@@ -288,6 +290,26 @@ def add_entries(
     return placed
 
 
+def _insert_new_entries(session: Session, waitlist_id: str, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, or refuse them all if an email is already on the list (each email's
+    uniqueness is checked by the insert itself, concurrent signups included).
+
+    A referral code already taken is drawn again. Ten characters of 31 make a collision
+    unlikely for any one signup, but not over a launch: among a million codes, about one
+    chance in 1,600 that two are alike."""
+    left = rows
+    for _ in range(CODE_DRAWS):
+        inserted = repository.insert_entries(session, left)
+        left = [row for row in left if row["id"] not in inserted]
+        if not left:
+            return
+        if any(repository.email_taken(session, waitlist_id, r["email_normalized"]) for r in left):
+            raise _already_registered()
+        for row in left:
+            row["referral_code"] = random_code(REFERRAL_CODE_LENGTH)
+    raise RuntimeError(f"no free referral code in {CODE_DRAWS} draws")
+
+
 def _entry_row(ctx: WaitlistContext, new: NewEntry, seq: int, referred_by: Any) -> dict[str, Any]:
     """The entries row of a new entry, by column name."""
     now = ctx.now
@@ -304,7 +326,7 @@ def _entry_row(ctx: WaitlistContext, new: NewEntry, seq: int, referred_by: Any) 
         "referrer": new.referrer,
         "source": new.source,
         "utm": new.utm,
-        "referral_code": random_code(10),
+        "referral_code": random_code(REFERRAL_CODE_LENGTH),
         "referral_count": 0,
         "referred_by_entry_id": referred_by.id if referred_by else None,
         "referral_credited": False,

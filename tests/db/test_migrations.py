@@ -259,3 +259,34 @@ def test_line_buckets_are_counted_again_at_two_levels_and_back(empty_database_ur
         assert rows("level, bucket, count") == []  # the foreign key's cascade came through
     finally:
         db.dispose()
+
+
+def test_the_whole_line_is_counted_into_one_row_and_back(empty_database_url):
+    """0008 adds each waitlist's waiting count at level 2, the sum of its blocks; going
+    back removes it and leaves the buckets and blocks as they were."""
+    db = Database(empty_database_url)
+
+    def rows() -> list[tuple]:
+        return _rows(db, "SELECT level, bucket, count FROM line_buckets ORDER BY 1, 2, 3")
+
+    try:
+        _migrate(db, command.upgrade, "0007")
+        with db.engine.begin() as connection:
+            _add_waitlist(connection)
+            for seq, score, waiting in [(1, -5000, True), (2, 2, True), (3, 9000, True)]:
+                _add_entry(connection, seq, score, waiting)
+            _add_entry(connection, 4, 4, False)
+            connection.exec_driver_sql(
+                "INSERT INTO line_buckets (waitlist_id, level, bucket, count) VALUES"
+                " ('wl', 0, -79, 1), ('wl', 0, 0, 1), ('wl', 0, 140, 1),"
+                " ('wl', 1, -2, 1), ('wl', 1, 0, 1), ('wl', 1, 2, 1)"
+            )
+        before = rows()
+
+        _migrate(db, command.upgrade, "0008")
+        assert rows() == [*before, (2, 0, 3)]
+
+        _migrate(db, command.downgrade, "0007")
+        assert rows() == before
+    finally:
+        db.dispose()

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
+from waitline.db.group_commit import run_batch
 from waitline.db.models import Waitlist, Workspace
 from waitline.entries import line, repository, service
 from waitline.entries.checks import check_join
@@ -149,6 +150,7 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
         session.add(waitlist)
     people: dict[str, Person] = {}
     order: list[str] = []
+    emails_of: dict[str, str] = {}
 
     def change_rules(**settings) -> None:
         response = client.patch(
@@ -184,24 +186,29 @@ def test_every_position_matches_the_definition_after_any_sequence_of_changes(
                     if referrer
                     else None
                 )
+                emails = [f"p{number}-{i}@example.com" for i in range(together)]
+                # Now and then one already on the list joins along: the batch is refused,
+                # and written again each in a savepoint, the one refused rolled back.
+                present = [emails_of[pid] for pid in order if pid in people]
+                again = present[:1] if target % 4 == 0 else []
                 signups = [
                     service.Signup(
                         ctx,
-                        check_join(
-                            ctx.settings,
-                            JoinRequest(email=f"p{number}-{i}@example.com", referral_code=code),
-                        ),
+                        check_join(ctx.settings, JoinRequest(email=email, referral_code=code)),
                         # one of two client IPs, so same-IP referrals happen
                         keyed_hash("k", str((target + i) % 2)),
                         country=None,
                     )
-                    for i in range(together)
+                    for i, email in enumerate(emails + again)
                 ]
-                joined = service.join_all(session, signups)
+                outcomes = run_batch(session, service.join_all, signups, inline=False)
+                assert [ok for ok, _ in outcomes] == [True] * together + [False] * len(again)
+                joined = [result for _, result in outcomes[:together]]
                 for i, (entry, _) in enumerate(joined):
                     person = Person(entry.id, entry.seq, (target + i) % 2, referrer)
                     people[entry.id] = person
                     order.append(entry.id)
+                    emails_of[entry.id] = entry.email
                     settle_credit(
                         person, people, boost, double_opt_in, same_ip_ok, was_waiting=False
                     )

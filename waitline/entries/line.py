@@ -7,7 +7,8 @@ to the line, at two levels: per bucket of BUCKET_WIDTH scores, and per block of 
 buckets. A position is then the sum of the blocks ahead (about n / BUCKET_WIDTH² rows), of
 the buckets ahead inside the entry's block (fewer than BUCKET_WIDTH rows) and a count inside
 the entry's own bucket (at most about BUCKET_WIDTH index entries): O(sqrt n) for lines up to
-~BUCKET_WIDTH⁴ entries, in one SQL statement, so it reads one consistent snapshot.
+~BUCKET_WIDTH⁴ entries, in one SQL statement, so it reads one consistent snapshot. The
+number waiting, which a join needs, is one more row, bumped as each transaction commits.
 """
 
 from bisect import bisect_left
@@ -32,14 +33,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from waitline.db.counters import bump_each
+from waitline.db.counters import bump_at_commit, bump_each, pending_bump
 from waitline.db.models import Entry, LineBucket, Waitlist
 from waitline.db.reads import CompiledRead
 from waitline.db.session import Database
 
 BUCKET_WIDTH = 64
-# Level 0 counts per bucket of BUCKET_WIDTH scores, level 1 per block of BUCKET_WIDTH buckets.
-BUCKET, BLOCK = 0, 1
+# Level 0 counts per bucket of BUCKET_WIDTH scores, level 1 per block of BUCKET_WIDTH buckets;
+# level 2 is the whole line, one row (bucket 0), bumped only as a transaction commits.
+BUCKET, BLOCK, LINE = 0, 1, 2
 
 
 def width_of(level: int) -> int:
@@ -115,7 +117,9 @@ def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[i
     calls this twice (an entry counted in, then its referrer moved) can still deadlock
     with another on PostgreSQL; that one is refused as load, to be tried again."""
     deltas: Counter[tuple[int, int]] = Counter()
+    waiting = 0
     for score, delta in changes:
+        waiting += delta
         for level in (BUCKET, BLOCK):
             deltas[level, bucket_of(score, level)] += delta
     rows = [
@@ -124,6 +128,11 @@ def _count_in_line(session: Session, waitlist_id: str, changes: Iterable[tuple[i
         if delta
     ]
     bump_each(session, LineBucket, "count", rows)
+    bump_at_commit(session, LineBucket, _line_key(waitlist_id), "count", waiting)
+
+
+def _line_key(waitlist_id: str) -> dict:
+    return {"waitlist_id": waitlist_id, "level": LINE, "bucket": 0}
 
 
 def _counted(waitlist_id, level: int, *conditions):
@@ -220,14 +229,14 @@ def _entry_standing_statement(width: int):
         *(entries.c[name] for name in STATUS_COLUMNS),
         # Integers on PostgreSQL too, where a sum of bigints is a numeric.
         cast(position, BigInteger).label("position"),
-        cast(_counted(entries.c.waitlist_id, BLOCK), BigInteger).label("waiting_count"),
+        cast(_counted(entries.c.waitlist_id, LINE), BigInteger).label("waiting_count"),
     ).where(
         entries.c.id == bindparam("entry_id"),
         entries.c.waitlist_id == bindparam("waitlist_id"),
     )
 
 
-WAITING_COUNT = select(_counted(bindparam("waitlist_id"), BLOCK))
+WAITING_COUNT = select(_counted(bindparam("waitlist_id"), LINE))
 
 
 def position_of(session: Session, waitlist_id: str, score: int, seq: int) -> int:
@@ -298,8 +307,11 @@ def positions_of_entries(
 
 
 def waiting_count(session: Session, waitlist_id: str) -> int:
-    return int(
-        session.connection().execute(WAITING_COUNT, {"waitlist_id": waitlist_id}).scalar_one()
+    """How many wait in line, as this transaction sees it: the count as last committed,
+    and what this transaction has changed, which is added to it at commit."""
+    committed = session.connection().execute(WAITING_COUNT, {"waitlist_id": waitlist_id})
+    return int(committed.scalar_one()) + pending_bump(
+        session, LineBucket, _line_key(waitlist_id), "count"
     )
 
 
@@ -319,7 +331,10 @@ def rebuild_line(
     Under double opt-in an unconfirmed entry gives no credit (spec §1), so turning it on
     withdraws the credit such entries gave; confirming gives it back. Turning it off
     (`opt_in_lifted`) puts unconfirmed entries in line: they start waiting now, and credit
-    their referrers as a signup would (while referrals are on, and by the IP rule)."""
+    their referrers as a signup would (while referrals are on, and by the IP rule).
+
+    The whole line's count is set outright from the blocks, so the transaction must not
+    have changed the line before (a change would be counted twice, at the commit)."""
     changed = 0
     if double_opt_in:
         changed = _set_credited(session, waitlist.id, False, Entry.verified == False)  # noqa: E712
@@ -361,9 +376,15 @@ def rebuild_line(
         .where(buckets.c.waitlist_id == waitlist.id, buckets.c.level == BUCKET)
         .group_by(buckets.c.waitlist_id, block)
     )
+    line = (
+        select(buckets.c.waitlist_id, literal(LINE), literal(0), func.sum(buckets.c.count))
+        .where(buckets.c.waitlist_id == waitlist.id, buckets.c.level == BLOCK)
+        .group_by(buckets.c.waitlist_id)
+    )
     columns = ["waitlist_id", "level", "bucket", "count"]
     session.execute(buckets.insert().from_select(columns, counted))
     session.execute(buckets.insert().from_select(columns, summed))
+    session.execute(buckets.insert().from_select(columns, line))
 
 
 def _set_credited(session: Session, waitlist_id: str, credited: bool, *conditions) -> int:

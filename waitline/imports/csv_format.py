@@ -74,8 +74,10 @@ class CsvFile:
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
         next(reader, None)
         for row, cells in enumerate(reader, start=1):
-            if any(c.strip() for c in cells):
-                yield row, [restore(c) for c in cells]
+            # Judged blank once restored: a protected tab or newline is still blank.
+            restored = [restore(c) for c in cells]
+            if any(c.strip() for c in restored):
+                yield row, restored
 
 
 def read_csv(content: bytes) -> CsvFile:

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import event, text
 
 from waitline.db.counters import bump_at_commit, pending_bump
-from waitline.db.models import LineBucket
+from waitline.db.models import LineBucket, Waitlist
 
 
 @pytest.fixture
@@ -71,7 +71,8 @@ def test_a_savepoint_rolled_back_forgets_its_bumps_and_one_released_keeps_them(c
 
 
 def test_the_bump_is_the_last_statement_before_the_commit(counter):
-    db, key, _ = counter
+    """Last even after what the ORM still holds, which it writes as the commit begins."""
+    db, key, committed = counter
     statements = []
 
     def note(_conn, _cursor, statement, *_):
@@ -81,10 +82,11 @@ def test_the_bump_is_the_last_statement_before_the_commit(counter):
     try:
         with db.transaction() as session:
             bump_at_commit(session, LineBucket, key, "count", 1)
-            session.execute(text("UPDATE waitlists SET display_name = 'x' WHERE 1 = 0"))
+            session.get(Waitlist, key["waitlist_id"]).display_name = "Renamed"
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
-    assert statements[-2:] == ["UPDATE", "INSERT"]  # the upsert, after the update
+    assert statements[-2:] == ["UPDATE", "INSERT"]  # the ORM's update, then the upsert
+    assert committed() == 1
 
 
 def test_the_orm_flushing_on_the_way_keeps_the_bumps(counter, make_waitlist):

@@ -66,3 +66,41 @@ def test_a_write_that_would_wait_on_a_row_lock_waits_on_a_thread(app, make_waitl
             text("SELECT display_name FROM waitlists WHERE id = :id"), {"id": waitlist["id"]}
         ).scalar_one()
     assert name == "Renamed"
+
+
+def test_a_batch_whose_commit_would_wait_on_the_line_s_count_waits_on_a_thread(
+    app, open_waitlist, client
+):
+    """A signup batch bumps its waitlist's waiting count as it commits (db/counters.py):
+    held by another transaction, that wait too is done again on a thread, not refused."""
+    db = app.state.db
+    if db.write_lock is not None:
+        pytest.skip("SQLite: the write lock decides before anything runs (test_write_lock.py)")
+    waitlist = open_waitlist()
+    signups = f"/v1/waitlists/{waitlist['workspace_slug']}/{waitlist['slug']}/entries"
+    first = client.post(signups, json={"email": "ada@example.com"})
+    assert first.status_code == 201, first.text
+    held = threading.Event()
+
+    def hold_count() -> None:
+        with db.transaction() as session:
+            session.execute(
+                text(
+                    "SELECT count FROM line_buckets"
+                    " WHERE waitlist_id = :id AND level = 2 FOR UPDATE"
+                ),
+                {"id": waitlist["id"]},
+            )
+            held.set()
+            time.sleep(HOLD_SECONDS)
+
+    holder = threading.Thread(target=hold_count)
+    holder.start()
+    held.wait(5)
+    started = time.monotonic()
+    second = client.post(signups, json={"email": "bob@example.com"})
+    waited = time.monotonic() - started
+    holder.join()
+    assert second.status_code == 201, second.text
+    assert second.json()["position"] == 2
+    assert waited >= HOLD_SECONDS * 0.8

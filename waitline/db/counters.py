@@ -81,9 +81,11 @@ def _bump_key(model: type, key: dict[str, Any], column: str) -> BumpKey:
 def _bump_as_the_commit_begins(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint: its parent takes its bumps (below)
         return
-    pending = session.info.pop(AT_COMMIT, None)
-    if not pending:
+    if not session.info.get(AT_COMMIT):
         return
+    # The ORM writes what it holds at the commit: before the bumps, which must come last.
+    session.flush()
+    pending = session.info.pop(AT_COMMIT)
     total: Counter[BumpKey] = Counter()
     for bumps in pending.values():
         total.update(bumps)

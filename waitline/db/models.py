@@ -182,11 +182,12 @@ class Entry(Base):
 
 class LineBucket(Base):
     """How many waiting entries of a waitlist have a score in one bucket of scores (level
-    0) or in one block of buckets (level 1); see entries/line.py.
+    0) or in one block of buckets (level 1), or wait at all (level 2, bucket 0); see
+    entries/line.py.
 
-    Kept in the same transaction as every change to the line, so that a position is a
-    sum over blocks and buckets ahead plus a count inside one bucket, not a count of the
-    whole line.
+    Kept in the same transaction as every change to the line (level 2 as it commits), so
+    that a position is a sum over blocks and buckets ahead plus a count inside one bucket,
+    not a count of the whole line.
     """
 
     __tablename__ = "line_buckets"

@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from waitline.db.engine import WRITE, is_sqlite, make_engine
+from waitline.db.engine import WRITE, is_lock_conflict, is_sqlite, make_engine
 from waitline.db.group_commit import Batch, GroupCommits, LockWaitTooLong, each, run_batch
 from waitline.db.reads import CompiledRead, HeldConnections
 from waitline.db.write_lock import WriteLock
@@ -112,6 +113,12 @@ class Database:
                         session, batch, items, inline=True, begin=_wait_briefly_on_locks
                     )
             except LockWaitTooLong:
+                return await anyio.to_thread.run_sync(self._write_batch_now, batch, items)
+            except OperationalError as exc:
+                # The commit itself may wait too: it bumps counters kept until then
+                # (db/counters.py). Rolled back already, the batch is done again there.
+                if not is_lock_conflict(exc):
+                    raise
                 return await anyio.to_thread.run_sync(self._write_batch_now, batch, items)
         if not self.write_lock.acquire(blocking=False) and not await self._await_write_lock():
             return [(False, _busy())] * len(items)

@@ -335,6 +335,8 @@ def rebuild_line(
 
     The whole line's count is set outright from the blocks, so the transaction must not
     have changed the line before (a change would be counted twice, at the commit)."""
+    if pending_bump(session, LineBucket, _line_key(waitlist.id), "count"):
+        raise RuntimeError("the line was changed earlier in the transaction that rebuilds it")
     changed = 0
     if double_opt_in:
         changed = _set_credited(session, waitlist.id, False, Entry.verified == False)  # noqa: E712

@@ -307,7 +307,8 @@ def _insert_new_entries(session: Session, waitlist_id: str, rows: list[dict[str,
             raise _already_registered()
         for row in left:
             row["referral_code"] = random_code(REFERRAL_CODE_LENGTH)
-    raise RuntimeError(f"no free referral code in {CODE_DRAWS} draws")
+    # Not the code, then, three times: a unique key the rows never conflict on (id, seq).
+    raise RuntimeError(f"entries refused {CODE_DRAWS} times, not for their email")
 
 
 def _entry_row(ctx: WaitlistContext, new: NewEntry, seq: int, referred_by: Any) -> dict[str, Any]:

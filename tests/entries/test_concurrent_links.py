@@ -187,3 +187,81 @@ def test_a_signup_through_the_link_of_someone_being_erased_joins_without_a_refer
         "in_buckets": 1,
         "in_rows": 1,
     }
+
+
+def test_the_line_s_count_holds_through_many_concurrent_changes(app, clock, open_waitlist):
+    """Signups (some referred), rejections, approvals and invitations from six threads at
+    once: the whole line's count, bumped as each transaction commits (db/counters.py),
+    ends equal to the waiting rows and to the sum of the blocks. A transaction PostgreSQL
+    ends as a deadlock is rolled back, its change forgotten with it."""
+    waitlist = open_waitlist()
+    db = app.state.db
+    ctx_of = service_context(app, clock, waitlist["id"])
+    failures: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        for step in range(12):
+            try:
+                with db.transaction() as session:
+                    ctx = ctx_of(session)
+                    ids = session.scalars(
+                        select(Entry.id).where(Entry.waitlist_id == ctx.waitlist.id)
+                    ).all()
+                    if step % 3 == 0 or len(ids) < 8:
+                        code = (
+                            session.scalar(
+                                select(Entry.referral_code).where(Entry.id == ids[step % len(ids)])
+                            )
+                            if ids
+                            else None
+                        )
+                        service.join_all(
+                            session,
+                            [
+                                service.Signup(
+                                    ctx,
+                                    check_join(
+                                        ctx.settings,
+                                        JoinRequest(
+                                            email=f"t{thread}-{step}-{i}@example.com",
+                                            referral_code=code,
+                                        ),
+                                    ),
+                                    ip_hash=f"ip-{thread}-{step}-{i}",
+                                    country=None,
+                                )
+                                for i in range(1 + step % 3)
+                            ],
+                        )
+                        continue
+                    entry = service.entry_by_id(
+                        session, ctx.waitlist.id, ids[(thread * 7 + step) % len(ids)], lock=True
+                    )
+                    if thread % 2:
+                        service.set_status(
+                            session, ctx, entry, "rejected" if step % 2 else "approved"
+                        )
+                    elif entry.invited_at is None:
+                        service.mark_invited(
+                            session, ctx, entry, app_slug=None, code=f"c-{thread}-{step}"
+                        )
+            except Exception as exc:  # a deadlock is load, to be tried again; all else fails
+                if "deadlock" not in str(exc).lower():
+                    failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_SECONDS * 6)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
+    state = line_state(app, waitlist["id"])
+    assert state["in_buckets"] == state["in_rows"] > 0
+    with db.transaction(write=False) as session:
+        blocks = session.scalar(
+            select(func.sum(LineBucket.count)).where(
+                LineBucket.waitlist_id == waitlist["id"], LineBucket.level == line.BLOCK
+            )
+        )
+    assert blocks == state["in_rows"]

@@ -112,12 +112,11 @@ class Database:
                     return run_batch(
                         session, batch, items, inline=True, begin=_wait_briefly_on_locks
                     )
-            except LockWaitTooLong:
-                return await anyio.to_thread.run_sync(self._write_batch_now, batch, items)
-            except OperationalError as exc:
-                # The commit itself may wait too: it bumps counters kept until then
-                # (db/counters.py). Rolled back already, the batch is done again there.
-                if not is_lock_conflict(exc):
+            except (LockWaitTooLong, OperationalError) as exc:
+                # A lock wait too long for the loop, in a statement of the batch or in its
+                # commit, which bumps counters kept until then (db/counters.py). Rolled
+                # back already, the batch is done again on a thread.
+                if isinstance(exc, OperationalError) and not is_lock_conflict(exc):
                     raise
                 return await anyio.to_thread.run_sync(self._write_batch_now, batch, items)
         if not self.write_lock.acquire(blocking=False) and not await self._await_write_lock():
